@@ -1,0 +1,3 @@
+from conventions.cli import entry
+
+entry()

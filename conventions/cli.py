@@ -1,0 +1,69 @@
+"""``python -m conventions``: the only place that prints errors and picks exit codes.
+
+Exit codes: 0 ok, 1 failure or findings, 2 usage error. Each subcommand lives in
+its own module under ``conventions.commands`` and is imported only when chosen, so
+read-only commands (status, inspect, lint) never load the code that changes the
+database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from alembic.util import CommandError
+
+from conventions import logs
+from conventions.environment import traceback_requested
+
+# name -> (module, one-line help). Keep in step with README's command list.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "migrate": ("conventions.commands.migrate", "apply every pending migration"),
+    "rollback": ("conventions.commands.rollback", "roll back migrations (default: one step)"),
+    "db": ("conventions.commands.db", "the embedded server: url, stop, psql"),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m conventions", description=__doc__)
+    parser.add_argument(
+        "--traceback", action="store_true", help="show the Python traceback on errors"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (_module, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    try:
+        known, rest = parser.parse_known_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0) and 2
+    module = importlib.import_module(COMMANDS[known.command][0])
+    sub = argparse.ArgumentParser(prog=f"python -m conventions {known.command}")
+    module.configure(sub)
+    try:
+        args = sub.parse_args(rest)
+    except SystemExit as exit_:
+        return int(exit_.code or 0) and 2
+    logs.install()
+    try:
+        return int(module.run(args))
+    except (CommandError, OSError) as err:
+        if known.traceback or traceback_requested():
+            raise
+        logs.error(str(err))
+        return 1
+    except KeyboardInterrupt:
+        logs.error("Interrupted; the migration in progress was rolled back.")
+        return 130
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    raise SystemExit(main())

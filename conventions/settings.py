@@ -1,0 +1,106 @@
+"""Where the database is: the one place every command resolves it.
+
+Order: ``DATABASE_URL`` in the environment, then in ``.env`` at the project root,
+then the embedded server under ``.pgdata/`` (started on demand). ``make``,
+``alembic`` run by hand and the tests all come through here, so they always agree.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from conventions.errors import DatabaseUrlError
+
+_DRIVERS = {"postgresql", "postgres", "postgresql+psycopg2"}
+
+
+def project_root(start: Path | None = None) -> Path:
+    """Return the nearest directory at or above ``start`` that holds alembic.ini.
+
+    ``CONVENTIONS_ROOT`` wins, so a test can point the tools at a scratch project.
+    """
+    explicit = os.environ.get("CONVENTIONS_ROOT")
+    if explicit:
+        return Path(explicit).resolve()
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "alembic.ini").is_file():
+            return candidate
+    return here
+
+
+def configured_url(root: Path | None = None) -> str | None:
+    """Return DATABASE_URL from the environment or .env, or None for the embedded server."""
+    value = os.environ.get("DATABASE_URL")
+    if value is None:
+        env_file = (root or project_root()) / ".env"
+        if env_file.is_file():
+            from dotenv import dotenv_values
+
+            value = dotenv_values(env_file).get("DATABASE_URL")
+    if value is None or not value.strip():
+        return None
+    return value.strip()
+
+
+def parse_url(raw: str) -> URL:
+    """Validate a PostgreSQL URL and pin the psycopg2 driver; say exactly what is wrong."""
+    try:
+        url = make_url(raw)
+    except (ArgumentError, ValueError) as err:
+        raise DatabaseUrlError(
+            f"DATABASE_URL is malformed: {mask(raw)!r} is not a URL ({err}).",
+            hints=[
+                "Expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE",
+                "Check .env (or the environment) and quote special characters in the "
+                "password with %XX escapes.",
+            ],
+        ) from None
+    if url.drivername not in _DRIVERS:
+        raise DatabaseUrlError(
+            f"DATABASE_URL uses the scheme {url.drivername!r}; only PostgreSQL is supported.",
+            hints=["Use a URL starting with postgresql:// (SQLite is not a stand-in here)."],
+        )
+    if not url.database:
+        raise DatabaseUrlError(
+            f"DATABASE_URL {mask(raw)!r} names no database.",
+            hints=["Add the database name after the last slash: postgresql://…/app_dev"],
+        )
+    try:
+        _ = url.port
+    except ValueError:
+        raise DatabaseUrlError(
+            f"DATABASE_URL {mask(raw)!r} has a port that is not a number.",
+            hints=["Write the port as digits, e.g. localhost:5432"],
+        ) from None
+    return url.set(drivername="postgresql+psycopg2")
+
+
+def mask(raw: str | URL) -> str:
+    """Return the URL with its password replaced, even when the URL does not parse."""
+    if isinstance(raw, URL):
+        return raw.render_as_string(hide_password=True)
+    try:
+        return make_url(raw).render_as_string(hide_password=True)
+    except Exception:  # a malformed URL must still never leak its password
+        if "@" in raw and "://" in raw:
+            scheme, rest = raw.split("://", 1)
+            creds, host = rest.rsplit("@", 1)
+            user = creds.split(":", 1)[0]
+            return f"{scheme}://{user}:***@{host}"
+        return raw
+
+
+def database_url(root: Path | None = None) -> URL:
+    """Return the URL every command should use, starting the embedded server if needed."""
+    root = root or project_root()
+    raw = configured_url(root)
+    if raw is not None:
+        return parse_url(raw)
+    from conventions import embedded
+
+    return embedded.ensure_running(root / ".pgdata")

@@ -1,0 +1,110 @@
+"""Throw-away databases on a real PostgreSQL, for this project's tests and yours.
+
+Each test gets its own database, created on the server DATABASE_URL points at (or
+the embedded one) and dropped afterwards, so tests never see each other's schema
+and leave nothing behind. Cloning a template database is how the harness makes
+a migrated database cheaply.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import psycopg2
+from psycopg2 import sql
+from sqlalchemy.engine import URL
+
+from conventions.settings import database_url, project_root
+
+
+def _connect(url: URL):  # -> psycopg2 connection
+    kwargs: dict[str, object] = {"dbname": url.database, "user": url.username}
+    if url.password:
+        kwargs["password"] = url.password
+    if url.host:
+        kwargs["host"] = url.host
+    if url.port:
+        kwargs["port"] = url.port
+    for key in ("host", "port", "sslmode"):
+        if key in url.query:
+            kwargs[key] = url.query[key]
+    conn = psycopg2.connect(**kwargs)
+    conn.autocommit = True
+    return conn
+
+
+class DatabaseFactory:
+    """Create and drop scratch databases on one server."""
+
+    def __init__(self, base: URL | None = None) -> None:
+        self.base = base or database_url()
+        self.admin = self.base.set(database="postgres")
+
+    def create(self, *, template: str | None = None, prefix: str = "t") -> URL:
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        conn = _connect(self.admin)
+        try:
+            with conn.cursor() as cur:
+                query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+                if template:
+                    query = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                        sql.Identifier(name), sql.Identifier(template)
+                    )
+                cur.execute(query)
+        finally:
+            conn.close()
+        return self.base.set(database=name)
+
+    def drop(self, url: URL | str) -> None:
+        name = url.database if isinstance(url, URL) else url
+        conn = _connect(self.admin)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
+        finally:
+            conn.close()
+
+    def exists(self, name: str) -> bool:
+        conn = _connect(self.admin)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+                return cur.fetchone() is not None
+        finally:
+            conn.close()
+
+
+def url_text(url: URL) -> str:
+    """Render a URL with its password, for handing to a child process."""
+    return url.render_as_string(hide_password=False)
+
+
+def run_cli(
+    args: Sequence[str],
+    *,
+    url: URL | str | None,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``alembic …`` or ``python -m conventions …`` as a user would, on ``url``."""
+    child_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    child_env["PLAIN_LOGS"] = "1"
+    if url is not None:
+        child_env["DATABASE_URL"] = url if isinstance(url, str) else url_text(url)
+    child_env.update(env or {})
+    cwd = cwd or project_root()
+    if args and args[0] == "alembic":
+        argv = [str(Path(sys.executable).with_name("alembic")), *args[1:]]
+    else:
+        argv = [sys.executable, *args]
+    return subprocess.run(
+        argv, cwd=cwd, env=child_env, capture_output=True, text=True, timeout=timeout
+    )

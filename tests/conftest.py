@@ -1,0 +1,52 @@
+"""Fixtures: every test that touches PostgreSQL gets its own real database."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.pool import NullPool
+
+from conventions.testing import DatabaseFactory
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def db_factory() -> DatabaseFactory:
+    return DatabaseFactory()
+
+
+@pytest.fixture
+def fresh_db(db_factory: DatabaseFactory) -> Iterator[URL]:
+    """An empty database of its own, dropped after the test."""
+    url = db_factory.create()
+    try:
+        yield url
+    finally:
+        db_factory.drop(url)
+
+
+@pytest.fixture
+def engine(fresh_db: URL) -> Iterator[Engine]:
+    eng = create_engine(fresh_db, poolclass=NullPool)
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """A scratch copy of the project (alembic.ini, alembic/, app/) to add revisions to."""
+    dest = tmp_path / "project"
+    dest.mkdir()
+    shutil.copy(ROOT / "alembic.ini", dest / "alembic.ini")
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(ROOT / "alembic", dest / "alembic", ignore=ignore)
+    shutil.copytree(ROOT / "app", dest / "app", ignore=ignore)
+    return dest
