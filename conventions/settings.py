@@ -51,15 +51,15 @@ def parse_url(raw: str) -> URL:
     """Validate a PostgreSQL URL and pin the psycopg2 driver; say exactly what is wrong."""
     try:
         url = make_url(raw)
-    except (ArgumentError, ValueError) as err:
+    except ValueError as err:
+        if "int()" not in str(err):
+            raise _malformed(raw, err) from None
         raise DatabaseUrlError(
-            f"DATABASE_URL is malformed: {mask(raw)!r} is not a URL ({err}).",
-            hints=[
-                "Expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE",
-                "Check .env (or the environment) and quote special characters in the "
-                "password with %XX escapes.",
-            ],
+            f"DATABASE_URL {mask(raw)!r} has a port that is not a number.",
+            hints=["Write the port as digits, e.g. localhost:5432"],
         ) from None
+    except ArgumentError as err:
+        raise _malformed(raw, err) from None
     if url.drivername not in _DRIVERS:
         raise DatabaseUrlError(
             f"DATABASE_URL uses the scheme {url.drivername!r}; only PostgreSQL is supported.",
@@ -70,14 +70,18 @@ def parse_url(raw: str) -> URL:
             f"DATABASE_URL {mask(raw)!r} names no database.",
             hints=["Add the database name after the last slash: postgresql://…/app_dev"],
         )
-    try:
-        _ = url.port
-    except ValueError:
-        raise DatabaseUrlError(
-            f"DATABASE_URL {mask(raw)!r} has a port that is not a number.",
-            hints=["Write the port as digits, e.g. localhost:5432"],
-        ) from None
     return url.set(drivername="postgresql+psycopg2")
+
+
+def _malformed(raw: str, err: Exception) -> DatabaseUrlError:
+    return DatabaseUrlError(
+        f"DATABASE_URL is malformed: {mask(raw)!r} is not a URL ({err}).",
+        hints=[
+            "Expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE",
+            "Check .env (or the environment) and quote special characters in the "
+            "password with %XX escapes.",
+        ],
+    )
 
 
 def mask(raw: str | URL) -> str:
