@@ -11,9 +11,22 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.pool import NullPool
 
+from conventions.harness import SeedRows
 from conventions.testing import DatabaseFactory
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# The migration harness (tests/test_migrations.py): its fixtures, and pytest-alembic's
+# alembic_config/alembic_engine answered on a real PostgreSQL.
+pytest_plugins = ["conventions.harness.plugin"]
+
+
+@pytest.fixture(scope="session")
+def migration_seed_rows() -> SeedRows:
+    """The sample domain's seed rows, inserted before every migration the harness runs."""
+    from tests.data.seed_rows import SEED_ROWS
+
+    return SEED_ROWS
 
 
 @pytest.fixture(scope="session")
