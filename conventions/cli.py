@@ -16,13 +16,19 @@ from collections.abc import Sequence
 from alembic.util import CommandError
 
 from conventions import logs
-from conventions.environment import traceback_requested
+from conventions.tracebacks import traceback_requested
 
 # name -> (module, one-line help). Keep in step with README's command list.
 COMMANDS: dict[str, tuple[str, str]] = {
     "migrate": ("conventions.commands.migrate", "apply every pending migration"),
     "rollback": ("conventions.commands.rollback", "roll back migrations (default: one step)"),
     "db": ("conventions.commands.db", "the embedded server: url, stop, psql"),
+    "status": ("conventions.commands.status", "applied/pending revisions, drift, checks, history"),
+    "inspect": ("conventions.commands.inspect", "a table's columns, indexes and constraints"),
+    "repair": ("conventions.commands.repair", "accept edited applied migrations (new checksums)"),
+    "baseline": ("conventions.commands.baseline", "adopt a database built outside migrations"),
+    "archive": ("conventions.commands.archive", "list, restore or purge data kept by downgrades"),
+    "lint": ("conventions.commands.lint", "no Enum types in models/migrations; applied unchanged"),
 }
 
 

@@ -8,25 +8,28 @@ migration that hit a lock timeout without replaying the others. Offline runs
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 from alembic.runtime.environment import EnvironmentContext
-from alembic.util import CommandError
 from sqlalchemy import MetaData, create_engine
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from conventions import logs
-from conventions.diagnose import connection_error, statement_error
-from conventions.errors import ConventionsError, MigrationFailed
+from conventions import archive, logs
+from conventions.diagnose import connection_error
+from conventions.drift import compare_options
 from conventions.naming import revision_stem
-from conventions.progress import Progress, step_name
+from conventions.runner import StepFn, StepRunner, application_name
 from conventions.settings import database_url
+from conventions.tracebacks import traceback_requested
 
-StepFn = Callable[[Any, Any], Iterable[Any]]
+__all__ = ["run", "traceback_requested"]
+
+# Commands that change the database, and so run under the migrator lock.
+_CHANGES = ("upgrade", "downgrade", "stamp")
 
 
 def run(context: Any, target_metadata: MetaData) -> None:
@@ -55,8 +58,7 @@ def _environment(context: Any) -> EnvironmentContext:
 def _common_options(context: EnvironmentContext, metadata: MetaData) -> dict[str, Any]:
     return {
         "target_metadata": metadata,
-        "compare_type": True,
-        "compare_server_default": True,
+        **compare_options(),
         "transaction_per_migration": True,
         "process_revision_directives": _house_file_name(context),
     }
@@ -84,7 +86,10 @@ def _house_file_name(context: EnvironmentContext) -> Callable[..., None]:
 def _run_offline(context: EnvironmentContext, options: dict[str, Any]) -> None:
     url = context.config.attributes.get("url") or _offline_url(context)
     context.configure(url=url, literal_binds=True, dialect_opts={"paramstyle": "named"}, **options)
-    with context.begin_transaction():
+    # Offline SQL cannot count rows, so a downgrade script says what it drops instead.
+    downgrade = _direction(context) == "downgrade"
+    marker = archive.downgrade_of("offline") if downgrade else nullcontext()
+    with marker, context.begin_transaction():
         context.run_migrations()
 
 
@@ -97,51 +102,38 @@ def _offline_url(context: EnvironmentContext) -> str:
 
 
 def _run_online(context: EnvironmentContext, options: dict[str, Any]) -> None:
+    direction = _direction(context)
     given: Connection | None = context.config.attributes.get("connection")
     if given is not None:
-        _migrate(context, given, options)
+        # The migrator lock needs a session of its own, never one from the caller's pool.
+        engine = create_engine(given.engine.url, poolclass=NullPool, **_naming(given, direction))
+        try:
+            _migrate(context, given, engine, options)
+        finally:
+            engine.dispose()
         return
     url = context.config.attributes.get("url") or database_url()
-    engine = create_engine(url, poolclass=NullPool)
+    engine = create_engine(url, poolclass=NullPool, **_naming(url, direction))
     try:
         connection = engine.connect()
     except OperationalError as err:
         raise connection_error(err, engine.url) from None
     try:
-        _migrate(context, connection, options)
+        _migrate(context, connection, engine, options)
     finally:
         connection.close()
         engine.dispose()
 
 
-class _OneStepAtATime:
-    """Alembic's planned steps, handed out one per ``run_migrations()`` call.
-
-    The plan is computed once from the heads at the start (so ``downgrade -1`` means
-    one step, not one step per call); each call then applies exactly one step in its
-    own transaction, which is where the runner logs, records and retries.
-    """
-
-    def __init__(self, plan_fn: StepFn, progress: Progress, direction: str) -> None:
-        self.plan_fn = plan_fn
-        self.progress = progress
-        self.direction = direction
-        self.steps: list[Any] | None = None
-        self.index = 0
-
-    def __call__(self, heads: Any, ctx: Any) -> list[Any]:
-        if self.steps is None:
-            self.steps = list(self.plan_fn(heads, ctx))
-            self.progress.plan(len(self.steps), self.direction)
-        if self.index >= len(self.steps):
-            return []
-        self.progress.begin_step()
-        return [self.steps[self.index]]
-
-    @property
-    def current(self) -> Any:
-        assert self.steps is not None
-        return self.steps[self.index]
+def _naming(source: Any, direction: str) -> dict[str, Any]:
+    """Set application_name (unless the URL does) so pg_stat_activity says who we are."""
+    if isinstance(source, Connection):
+        url = source.engine.url
+    else:
+        url = source if isinstance(source, URL) else make_url(source)
+    if "application_name" in url.query or direction not in _CHANGES:
+        return {}
+    return {"connect_args": {"application_name": application_name(direction)}}
 
 
 def _direction(context: EnvironmentContext) -> str:
@@ -149,79 +141,23 @@ def _direction(context: EnvironmentContext) -> str:
     return {"do_stamp": "stamp"}.get(name, name)
 
 
-def _migrate(context: EnvironmentContext, connection: Connection, options: dict[str, Any]) -> None:
+def _migrate(
+    context: EnvironmentContext, connection: Connection, engine: Engine, options: dict[str, Any]
+) -> None:
     plan_fn: StepFn | None = context.context_opts.get("fn")
     direction = _direction(context)
-    if plan_fn is None or direction not in ("upgrade", "downgrade", "stamp"):
+    if plan_fn is None or direction not in _CHANGES:
         # current / check / autogenerate: read-only, nothing to step through
         context.configure(connection=connection, **options)
         with context.begin_transaction():
             context.run_migrations()
         return
-    progress = Progress()
-    feeder = _OneStepAtATime(plan_fn, progress, direction)
-
-    def applied(ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
-        progress.end_step(feeder.current, is_upgrade=step.is_upgrade)
-
-    context.configure(connection=connection, fn=feeder, on_version_apply=applied, **options)
-    while True:
-        try:
-            with context.begin_transaction():
-                context.run_migrations()
-        except CommandError:
-            _roll_back(connection)
-            raise
-        except Exception as err:
-            _roll_back(connection)
-            if not feeder.steps:
-                raise
-            raise _explain(err, feeder.current) from err
-        if not feeder.steps:
-            break
-        feeder.index += 1
-        if feeder.index >= len(feeder.steps):
-            break
-    if connection.in_transaction():
-        connection.commit()
-    if direction != "stamp":
-        progress.finish(f"Database is up to date ({_heads_text(context)}); nothing to apply.")
-
-
-def _heads_text(context: EnvironmentContext) -> str:
-    heads = context.get_context().get_current_heads()
-    return "at " + ", ".join(heads) if heads else "empty"
-
-
-def _roll_back(connection: Connection) -> None:
-    try:
-        if connection.in_transaction():
-            connection.rollback()
-    except Exception:  # the connection may be dead; the server rolled back already
-        pass
-
-
-def _explain(err: Exception, step: Any) -> ConventionsError:
-    name = step_name(step)
-    if isinstance(err, ConventionsError):
-        err.args = (f"Migration {name} failed and was rolled back: {err.args[0]}",)
-        return err
-    explained = statement_error(err) if isinstance(err, DBAPIError) else None
-    if explained is not None:
-        explained.args = (f"Migration {name} failed and was rolled back: {explained.args[0]}",)
-        return explained
-    detail = str(getattr(err, "orig", None) or err).strip().splitlines()
-    first = detail[0] if detail else type(err).__name__
-    return MigrationFailed(
-        f"Migration {name} failed and was rolled back: {type(err).__name__}: {first}",
-        revision=name,
-        hints=[
-            "Nothing of this migration was applied; fix the file and run it again.",
-            "For the full traceback: alembic --raiseerr upgrade head "
-            "(or CONVENTIONS_TRACEBACK=1 make migrate).",
-        ],
-    )
-
-
-def traceback_requested() -> bool:
-    return os.environ.get("CONVENTIONS_TRACEBACK", "") not in ("", "0")
+    StepRunner(
+        context,
+        connection,
+        engine,
+        plan_fn=plan_fn,
+        direction=direction,
+        metadata=options.get("target_metadata"),
+        options=options,
+    ).run()

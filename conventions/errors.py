@@ -92,6 +92,41 @@ class DefinitionConflict(ConventionsError):
         )
 
 
+class ColumnMissing(ConventionsError):
+    """A migration refers to a column its table does not have."""
+
+    def __init__(self, message: str, *, table: str, column: str) -> None:
+        self.table = table
+        self.column = column
+        super().__init__(
+            message,
+            hints=[
+                "Run earlier migrations first (make migrate) — is one missing from the chain?",
+                "Check the column name's spelling; quoted names are case-sensitive.",
+            ],
+        )
+
+
+class InvalidChoices(ConventionsError, ValueError):
+    """A choice column was declared with an unusable set of values (empty, duplicated, …)."""
+
+    def __init__(self, message: str, *, column: str | None, values: Sequence[object]) -> None:
+        self.column = column
+        self.values = tuple(values)
+        super().__init__(message)
+
+
+class ValueNotAllowed(ConventionsError, ValueError):
+    """A value outside a choice column's allowed set was assigned to it."""
+
+    def __init__(self, *, column: str, value: object, allowed: Sequence[str]) -> None:
+        self.column = column
+        self.value = value
+        self.allowed = tuple(allowed)
+        shown = ", ".join(repr(v) for v in self.allowed)
+        super().__init__(f"{column} must be one of: {shown}; got {value!r}.")
+
+
 class MultipleHeads(ConventionsError):
     """The revision graph has more than one head."""
 
@@ -110,3 +145,137 @@ class MigrationFailed(ConventionsError):
     def __init__(self, message: str, *, revision: str, hints: Sequence[str] = ()) -> None:
         self.revision = revision
         super().__init__(message, hints=hints)
+
+
+class InvalidSetting(ConventionsError):
+    """An environment variable that tunes the runtime has a value we cannot use."""
+
+    def __init__(self, name: str, value: str, expected: str) -> None:
+        self.name = name
+        self.value = value
+        super().__init__(
+            f"{name}={value!r} is not valid: expected {expected}.",
+            hints=[f"Fix or unset {name} (see README, Environment variables)."],
+        )
+
+
+class MigratorBusy(ConventionsError):
+    """Another migrator held the advisory lock for longer than we were willing to wait."""
+
+    def __init__(
+        self, message: str, *, pid: int | None, waited: float, hints: Sequence[str] = ()
+    ) -> None:
+        self.pid = pid
+        self.waited = waited
+        super().__init__(message, hints=hints)
+
+
+class TableBusy(ConventionsError):
+    """A migration could not get its table lock within lock_timeout, even after retries."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        revision: str,
+        attempts: int,
+        blocking_pids: Sequence[int] = (),
+        hints: Sequence[str] = (),
+    ) -> None:
+        self.revision = revision
+        self.attempts = attempts
+        self.blocking_pids = tuple(blocking_pids)
+        super().__init__(message, hints=hints)
+
+
+class EditedMigration(ConventionsError):
+    """A migration file changed after it was applied (its checksum no longer matches)."""
+
+    def __init__(self, files: Sequence[tuple[str, str]]) -> None:
+        self.files = tuple(files)  # (revision, file name)
+        names = ", ".join(f"{name} ({revision})" for revision, name in self.files)
+        super().__init__(
+            f"Applied migration(s) edited since they ran: {names}. Nothing was run: the "
+            "database would no longer match what these files say.",
+            hints=[
+                "Undo the edit (git checkout the file) and put the change in a new migration: "
+                "alembic revision -m '…'",
+                "If the edit is intended and harmless (a comment, a typo in a docstring): "
+                "python -m conventions repair — it records the new checksum and who repaired it.",
+            ],
+        )
+
+
+class BaselineNeeded(ConventionsError):
+    """The database has the application's tables but no version table: it predates migrations."""
+
+    def __init__(self, tables: Sequence[str]) -> None:
+        self.tables = tuple(tables)
+        shown = ", ".join(self.tables[:5]) + (" …" if len(self.tables) > 5 else "")
+        super().__init__(
+            f"The database already has tables ({shown}) but no alembic_version table: it was "
+            "built outside the migration system, and applying every migration from the first "
+            "one would collide with them. Nothing was run.",
+            hints=[
+                "If its schema matches the latest migration: python -m conventions baseline "
+                "(records it as at head; later migrations then apply normally).",
+                "If it matches an older revision: python -m conventions baseline REVISION",
+                "Compare first: python -m conventions status (drift) and "
+                "python -m conventions inspect TABLE",
+            ],
+        )
+
+
+class ArchiveError(ConventionsError):
+    """An archive of rolled-back data cannot be listed, restored or purged as asked."""
+
+    def __init__(self, message: str, *, name: str | None = None, hints: Sequence[str] = ()) -> None:
+        self.name = name
+        super().__init__(message, hints=hints)
+
+
+class LintError(ConventionsError):
+    """The lint could not do its job (as opposed to finding problems, which is exit 1)."""
+
+
+class ManifestMalformed(LintError):
+    """A line of the migration checksum manifest is not ``<sha256>  <file name>``."""
+
+    def __init__(self, *, path: object, line: int, text: str) -> None:
+        self.path = path
+        self.line = line
+        self.text = text
+        super().__init__(
+            f"{path}:{line}: not a checksum line: {text!r}.",
+            hints=[
+                "Each line is '<64 hex digits>  <migration file name>' (sha256sum format); "
+                "restore the file from git or fix that line."
+            ],
+        )
+
+
+class ModelsImportFailed(LintError):
+    """``lint --models MODULE`` could not import the module."""
+
+    def __init__(self, *, module: str, reason: str) -> None:
+        self.module = module
+        self.reason = reason
+        super().__init__(
+            f"Cannot import {module} to check its metadata: {reason}",
+            hints=["Run it from the project root, or fix the import error above."],
+        )
+
+
+class SquawkFailed(LintError):
+    """squawk is missing, or produced no report for the SQL it was given."""
+
+
+class SchemaDrift(ConventionsError):
+    """The database differs from the models where the command needs them to match."""
+
+    def __init__(
+        self, message: str, *, differences: Sequence[str], hints: Sequence[str] = ()
+    ) -> None:
+        self.differences = tuple(differences)
+        listed = "\n".join(f"  - {line}" for line in self.differences)
+        super().__init__(f"{message}\n{listed}", hints=hints)

@@ -1,0 +1,158 @@
+"""The archives a downgrade left behind: list them, put the data back, purge them.
+
+Restoring is an explicit, separate step because the data can only go back once an
+upgrade has recreated the column or table it came from; the archive command runs
+it under the migrator lock like any other schema change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from conventions.archive import quote
+from conventions.errors import ArchiveError
+from conventions.history import ARCHIVE_INDEX, ARCHIVE_SCHEMA, exists
+
+
+@dataclass(frozen=True)
+class Archive:
+    name: str
+    source_schema: str
+    source_table: str
+    source_column: str | None
+    key_columns: list[str]
+    revision: str
+    row_count: int
+    archived_at: dt.datetime
+    restored_at: dt.datetime | None
+
+    @property
+    def source(self) -> str:
+        column = f".{self.source_column}" if self.source_column else ""
+        return f"{self.source_schema}.{self.source_table}{column}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "source": self.source,
+            "revision": self.revision,
+            "rows": self.row_count,
+            "archived_at": self.archived_at.isoformat(),
+            "restored_at": self.restored_at.isoformat() if self.restored_at else None,
+        }
+
+
+_COLUMNS = (
+    "archive_table, source_schema, source_table, source_column, key_columns, revision,"
+    " row_count, archived_at, restored_at"
+)
+
+
+def archives(connection: Connection) -> list[Archive]:
+    """Return every archive, oldest first (none if the bookkeeping tables do not exist)."""
+    if not exists(connection):
+        return []
+    rows = connection.execute(text(f"SELECT {_COLUMNS} FROM {ARCHIVE_INDEX} ORDER BY id"))
+    return [Archive(*row) for row in rows.all()]
+
+
+def find(connection: Connection, name: str) -> Archive:
+    for archive in archives(connection):
+        if archive.name == name:
+            return archive
+    raise ArchiveError(
+        f"There is no archive named {name!r}.",
+        name=name,
+        hints=["List them: python -m conventions archive list"],
+    )
+
+
+def _columns(connection: Connection, schema: str, table: str) -> list[str]:
+    rows = connection.execute(
+        text(
+            "SELECT attname FROM pg_attribute"
+            " WHERE attrelid = to_regclass(format('%I.%I', CAST(:s AS text), CAST(:t AS text)))"
+            " AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+        ),
+        {"s": schema, "t": table},
+    )
+    return list(rows.scalars())
+
+
+def restore(connection: Connection, name: str) -> int:
+    """Put an archive's data back into its table; return the number of rows written."""
+    archive = find(connection, name)
+    present = _columns(connection, archive.source_schema, archive.source_table)
+    wanted = [archive.source_column] if archive.source_column else []
+    missing = [c for c in [*wanted, *archive.key_columns] if c not in present]
+    if not present or missing:
+        what = archive.source if not present else ", ".join(missing)
+        raise ArchiveError(
+            f"Cannot restore {name}: {what} does not exist in the database now.",
+            name=name,
+            hints=[
+                f"Upgrade past revision {archive.revision} first (make migrate), so the "
+                f"{'column' if archive.source_column else 'table'} exists again, then restore.",
+            ],
+        )
+    source = quote(connection, archive.source_schema, archive.source_table)
+    stored = quote(connection, ARCHIVE_SCHEMA, name)
+    if archive.source_column:
+        if not archive.key_columns:
+            raise ArchiveError(
+                f"Cannot restore {name} automatically: {archive.source_table} had no primary "
+                "key to match rows on.",
+                name=name,
+                hints=[f"The whole rows are in {ARCHIVE_SCHEMA}.{name}; restore them by hand."],
+            )
+        column = quote(connection, archive.source_column)
+        match = " AND ".join(
+            f"t.{quote(connection, k)} = a.{quote(connection, k)}" for k in archive.key_columns
+        )
+        written = connection.execute(
+            text(f"UPDATE {source} AS t SET {column} = a.{column} FROM {stored} AS a WHERE {match}")
+        ).rowcount
+    else:
+        archived = _columns(connection, ARCHIVE_SCHEMA, name)
+        common = ", ".join(quote(connection, c) for c in present if c in archived)
+        written = connection.execute(
+            text(
+                f"INSERT INTO {source} ({common}) OVERRIDING SYSTEM VALUE"
+                f" SELECT {common} FROM {stored} ON CONFLICT DO NOTHING"
+            )
+        ).rowcount
+        _advance_sequences(connection, archive, present)
+    connection.execute(
+        text(f"UPDATE {ARCHIVE_INDEX} SET restored_at = now() WHERE archive_table = :n"),
+        {"n": name},
+    )
+    return int(written)
+
+
+def _advance_sequences(connection: Connection, archive: Archive, columns: list[str]) -> None:
+    """Move serial/identity sequences past restored ids, so new inserts do not collide."""
+    source = quote(connection, archive.source_schema, archive.source_table)
+    for column in columns:
+        sequence = connection.execute(
+            text("SELECT pg_get_serial_sequence(:t, :c)"),
+            {"t": quote(connection, archive.source_schema, archive.source_table), "c": column},
+        ).scalar()
+        if sequence is None:
+            continue
+        top = connection.execute(text(f"SELECT max({quote(connection, column)}) FROM {source}"))
+        value = top.scalar()
+        if value is not None:
+            connection.execute(text("SELECT setval(:s, :v)"), {"s": sequence, "v": value})
+
+
+def purge(connection: Connection, name: str) -> Archive:
+    """Drop an archive's table and its index entry; return what was purged."""
+    archive = find(connection, name)
+    connection.execute(text(f"DROP TABLE IF EXISTS {quote(connection, ARCHIVE_SCHEMA, name)}"))
+    connection.execute(text(f"DELETE FROM {ARCHIVE_INDEX} WHERE archive_table = :n"), {"n": name})
+    return archive

@@ -1,0 +1,239 @@
+"""Explain why a migration step failed, after its transaction was rolled back.
+
+``conventions.diagnose`` maps a driver error to a house error by SQLSTATE; this
+module adds what only the runtime knows: which step, how many attempts, who was
+blocking, and — for a constraint violation — how many existing rows offend and a
+few of them, counted on the rolled-back (unchanged) database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from conventions.blockers import Blocker
+from conventions.diagnose import statement_error
+from conventions.errors import (
+    ConstraintViolation,
+    ConventionsError,
+    MigrationFailed,
+    PermissionDenied,
+    TableBusy,
+)
+from conventions.limits import LOCK_RETRIES, LOCK_TIMEOUT, STATEMENT_TIMEOUT, Limits
+
+RETRYABLE = {"55P03", "40P01"}  # lock_not_available, deadlock_detected
+_TRACEBACK_HINT = (
+    "For the full traceback: alembic --raiseerr upgrade head "
+    "(or CONVENTIONS_TRACEBACK=1 make migrate)."
+)
+
+
+def sqlstate(err: BaseException) -> str | None:
+    """Return the PostgreSQL SQLSTATE behind ``err`` or anything it was raised from."""
+    seen: BaseException | None = err
+    while seen is not None:
+        orig = seen.orig if isinstance(seen, DBAPIError) else seen
+        code = getattr(orig, "pgcode", None)
+        if code:
+            return str(code)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _dbapi(err: BaseException) -> DBAPIError | None:
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, DBAPIError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def table_busy(
+    name: str, *, attempts: int, limits: Limits, blockers: Sequence[Blocker], waiting_for: str
+) -> TableBusy:
+    target = f"a lock on {waiting_for}" if waiting_for else "a table lock"
+    if blockers:
+        who = "Blocked by " + "; ".join(b.describe() for b in blockers) + "."
+    else:
+        who = "The blocking session could not be identified (it moved on before we looked)."
+    pids = [b.pid for b in blockers]
+    hints = []
+    if pids:
+        hints.append(
+            "That session holds a lock the migration needs (often a long or "
+            "'idle in transaction' session): let it finish, or end it with "
+            + ", ".join(f"SELECT pg_terminate_backend({pid});" for pid in pids)
+        )
+    hints.append(
+        f"Or run at a quieter time, or allow longer waits: {LOCK_TIMEOUT} "
+        f"(now {limits.lock_timeout:g}s) and {LOCK_RETRIES} (now {limits.lock_retries})."
+    )
+    return TableBusy(
+        f"Migration {name} could not get {target} within lock_timeout "
+        f"({limits.lock_timeout:g}s) in {attempts} attempt(s) with back-off, and gave up. "
+        f"Each attempt was rolled back; nothing was applied. {who}",
+        revision=name,
+        attempts=attempts,
+        blocking_pids=pids,
+        hints=hints,
+    )
+
+
+def explain(
+    err: BaseException, name: str, *, connection: Connection, limits: Limits
+) -> ConventionsError:
+    """Return the house error for step ``name`` failing with ``err`` (already rolled back)."""
+    prefix = f"Migration {name} failed and was rolled back: "
+    if isinstance(err, ConventionsError):
+        err.message = prefix + err.message
+        err.args = (err.render(),)
+        return err
+    dbapi = _dbapi(err)
+    code = sqlstate(err)
+    if code == "57014" and "statement timeout" in str(err):
+        return MigrationFailed(
+            f"{prefix}a statement ran longer than statement_timeout "
+            f"({limits.statement_timeout:g}s) and was cancelled.",
+            revision=name,
+            hints=[f"Raise {STATEMENT_TIMEOUT} (e.g. 4h) for this run, or split the migration."],
+        )
+    explained = statement_error(dbapi) if dbapi is not None else None
+    if isinstance(explained, ConstraintViolation) and dbapi is not None:
+        explained = _with_offenders(explained, dbapi, connection)
+    if isinstance(explained, PermissionDenied):
+        explained = _with_privilege(explained, connection)
+    if explained is not None:
+        explained.message = prefix + explained.message
+        explained.args = (explained.render(),)
+        return explained
+    detail = str(getattr(err, "orig", None) or err).strip().splitlines()
+    first = detail[0] if detail else type(err).__name__
+    return MigrationFailed(
+        f"{prefix}{type(err).__name__}: {first}",
+        revision=name,
+        hints=[
+            "Nothing of this migration was applied; fix the file and run it again.",
+            _TRACEBACK_HINT,
+        ],
+    )
+
+
+def _diag(err: DBAPIError) -> Any:
+    return getattr(err.orig, "diag", None)
+
+
+def _quoted(connection: Connection, *names: str) -> str:
+    preparer = connection.dialect.identifier_preparer
+    return ".".join(preparer.quote_identifier(n) for n in names)
+
+
+_CHECK = re.compile(r"\bCHECK\s*\((?P<expr>.*)\)\s*(NOT\s+VALID)?\s*$", re.IGNORECASE | re.DOTALL)
+_FIRST_NAME = re.compile(r'^\s*\(*\s*"?(?P<col>[A-Za-z_][A-Za-z0-9_]*)"?\s')
+
+
+def _offenders(
+    err: DBAPIError, connection: Connection
+) -> tuple[str | None, int, list[object]] | None:
+    """Return (column, offending row count, samples) on the unchanged database, or None."""
+    diag = _diag(err)
+    schema, table = getattr(diag, "schema_name", None), getattr(diag, "table_name", None)
+    column = getattr(diag, "column_name", None)
+    if not table:
+        return None
+    source = _quoted(connection, schema, table) if schema else _quoted(connection, table)
+    code = getattr(err.orig, "pgcode", None)
+    if code == "23502" and column:
+        condition = f"{_quoted(connection, column)} IS NULL"
+        shown = "ctid::text"
+        keys = connection.execute(
+            text(
+                "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid"
+                " AND a.attnum = i.indkey[0] WHERE i.indrelid = to_regclass(:t) AND i.indisprimary"
+            ),
+            {"t": source},
+        ).scalar()
+        if keys:
+            shown = _quoted(connection, keys)
+    elif code == "23514":
+        match = _CHECK.search(str(err.statement or ""))
+        if match is None:
+            return None
+        condition = f"NOT ({match.group('expr')})"
+        name = _FIRST_NAME.match(match.group("expr"))
+        column = name.group("col") if name else None
+        shown = f"DISTINCT {_quoted(connection, column)}" if column else "ctid::text"
+    else:
+        return None
+    count = connection.execute(text(f"SELECT count(*) FROM {source} WHERE {condition}")).scalar()
+    samples = connection.execute(
+        text(f"SELECT {shown} FROM {source} WHERE {condition} LIMIT 5")
+    ).scalars()
+    return column, int(count or 0), list(samples)
+
+
+def _with_offenders(
+    explained: ConstraintViolation, err: DBAPIError, connection: Connection
+) -> ConstraintViolation:
+    detail = getattr(_diag(err), "message_detail", None)
+    found = None
+    try:
+        with connection.begin():
+            connection.execute(text("SET LOCAL statement_timeout = '5s'"))
+            found = _offenders(err, connection)
+    except Exception:
+        found = None  # counting is a courtesy; the violation itself is the message
+    message = explained.message + (f" ({detail})" if detail else "")
+    if found is None:
+        return ConstraintViolation(
+            message, table=explained.table, column=explained.column, hints=explained.hints
+        )
+    column, count, samples = found
+    shown = ", ".join(repr(s) for s in samples)
+    return ConstraintViolation(
+        f"{message} — {count} existing row(s) offend, e.g. {shown}. Nothing was changed.",
+        table=explained.table,
+        column=column or explained.column,
+        count=count,
+        samples=samples,
+        hints=explained.hints,
+    )
+
+
+_OWNER = re.compile(r"must be owner of (?P<kind>\w+(?: \w+)?) (?P<name>\S+)")
+_DENIED = re.compile(r"permission denied for (?P<kind>\w+) (?P<name>\S+)")
+
+
+def _with_privilege(explained: PermissionDenied, connection: Connection) -> PermissionDenied:
+    """Name the missing privilege and the GRANT (or ownership change) that fixes it."""
+    try:
+        user = str(connection.execute(text("SELECT current_user")).scalar())
+        connection.rollback()
+    except Exception:
+        user = "<migration user>"
+    owner = _OWNER.search(explained.message)
+    denied = _DENIED.search(explained.message)
+    if owner:
+        kind, name = owner.group("kind"), owner.group("name")
+        privilege = f"ownership of {kind} {name}"
+        fix = [
+            f"Only the owner of {kind} {name} may alter or drop it. Run migrations as the owner, "
+            f"or transfer it: ALTER {kind.upper()} {name} OWNER TO {user};",
+        ]
+    elif denied:
+        kind, name = denied.group("kind"), denied.group("name")
+        needed = "CREATE, USAGE" if kind == "schema" else "ALL"
+        privilege = f"{needed} on {kind} {name}"
+        fix = [f"GRANT {needed} ON {kind.upper()} {name} TO {user};"]
+    else:
+        return explained
+    return PermissionDenied(
+        f"{explained.message} (missing: {privilege}, for user {user}).",
+        hints=[*fix, "Or set DATABASE_URL to a user that has it (the schema owner)."],
+    )

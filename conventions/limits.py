@@ -1,0 +1,74 @@
+"""How long the runtime waits, and how often it retries: read from the environment.
+
+The defaults follow what keeps a busy production database responsive: a migration
+waits at most a few seconds for a table lock (``lock_timeout``), so application
+queries queued behind its ALTER are released quickly; it then backs off and tries
+again a bounded number of times. ``statement_timeout`` is generous because DDL
+such as an index build or a constraint validation can legitimately take minutes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from conventions.errors import InvalidSetting
+
+MIGRATOR_WAIT = "CONVENTIONS_MIGRATOR_WAIT"
+LOCK_TIMEOUT = "CONVENTIONS_LOCK_TIMEOUT"
+STATEMENT_TIMEOUT = "CONVENTIONS_STATEMENT_TIMEOUT"
+LOCK_RETRIES = "CONVENTIONS_LOCK_RETRIES"
+RETRY_BACKOFF = "CONVENTIONS_RETRY_BACKOFF"
+
+BACKOFF_CAP = 30.0
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|min|m|h)?\s*$")
+_UNITS = {None: 1.0, "ms": 0.001, "s": 1.0, "sec": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0}
+_DURATION_HELP = "a duration such as 500ms, 5s, 2min or 1h (a bare number means seconds)"
+
+
+def parse_duration(name: str, value: str) -> float:
+    """Return seconds for ``value``; raise InvalidSetting naming ``name`` otherwise."""
+    match = _DURATION.match(value)
+    if match is None:
+        raise InvalidSetting(name, value, _DURATION_HELP)
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def pg_duration(seconds: float) -> str:
+    """Render seconds as a PostgreSQL setting value in milliseconds ('0' disables)."""
+    return f"{round(seconds * 1000)}ms" if seconds > 0 else "0"
+
+
+@dataclass(frozen=True)
+class Limits:
+    migrator_wait: float = 60.0
+    lock_timeout: float = 5.0
+    statement_timeout: float = 3600.0
+    lock_retries: int = 4
+    retry_backoff: float = 1.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
+        env = os.environ if environ is None else environ
+        default = cls()
+
+        def duration(name: str, fallback: float) -> float:
+            raw = env.get(name, "").strip()
+            return parse_duration(name, raw) if raw else fallback
+
+        retries_raw = env.get(LOCK_RETRIES, "").strip()
+        if retries_raw and not retries_raw.isdigit():
+            raise InvalidSetting(LOCK_RETRIES, retries_raw, "a whole number of retries (0 or more)")
+        return cls(
+            migrator_wait=duration(MIGRATOR_WAIT, default.migrator_wait),
+            lock_timeout=duration(LOCK_TIMEOUT, default.lock_timeout),
+            statement_timeout=duration(STATEMENT_TIMEOUT, default.statement_timeout),
+            lock_retries=int(retries_raw) if retries_raw else default.lock_retries,
+            retry_backoff=duration(RETRY_BACKOFF, default.retry_backoff),
+        )
+
+    def backoff(self, retry: int) -> float:
+        """Seconds to wait before retry number ``retry`` (1-based): doubling, capped."""
+        return min(self.retry_backoff * 2 ** (retry - 1), BACKOFF_CAP)

@@ -1,0 +1,164 @@
+"""One migrator at a time: a PostgreSQL session advisory lock on its own connection.
+
+Several app instances often run ``make migrate`` as they start. They serialise on
+one advisory lock per database; the losers wait (bounded), then re-read the state
+and usually find nothing to do. The lock lives on a connection of its own, idle in
+autocommit, so it survives the per-migration commits, the autocommit blocks of
+``CREATE INDEX CONCURRENTLY`` and a migration connection that broke; if the
+process dies, the server sees the socket close and releases it at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import TracebackType
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+
+from conventions import logs
+from conventions.errors import MigratorBusy
+
+# One 64-bit key for "the migrator" ('conv' 'migr' in ASCII). pg_locks shows a bigint
+# advisory key as classid = high 32 bits, objid = low 32 bits, objsubid = 1.
+LOCK_KEY = 0x636F6E766D696772
+_HIGH, _LOW = LOCK_KEY >> 32, LOCK_KEY & 0xFFFFFFFF
+_LOG_EVERY = 10.0
+
+_HOLDER = text(
+    "SELECT a.pid, a.application_name, a.usename, a.client_addr::text, a.backend_start"
+    " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+    " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
+    " AND l.classid = CAST(:high AS oid) AND l.objid = CAST(:low AS oid)"
+    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " AND a.pid <> pg_backend_pid()"
+)
+
+
+@dataclass(frozen=True)
+class Holder:
+    pid: int
+    application_name: str
+    user: str
+    client: str | None
+    since: dt.datetime
+
+    def describe(self) -> str:
+        app = self.application_name or "no application_name"
+        where = f" from {self.client}" if self.client else ""
+        return (
+            f"pid {self.pid} ({app}, user {self.user}{where}), "
+            f"connected since {self.since:%Y-%m-%d %H:%M:%S %Z}".rstrip()
+        )
+
+
+def holder(connection: Connection) -> Holder | None:
+    """Return the session holding the migrator lock on this database, if any."""
+    row = connection.execute(_HOLDER, {"high": _HIGH, "low": _LOW}).first()
+    return Holder(*row) if row else None
+
+
+class MigratorLock:
+    """Context manager: hold the migrator lock for the duration of a schema change."""
+
+    def __init__(self, engine: Engine, *, wait: float, database: str) -> None:
+        self.engine = engine
+        self.wait = wait
+        self.database = database
+        self.connection: Connection | None = None
+
+    def __enter__(self) -> MigratorLock:
+        connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            self._acquire(connection)
+        except BaseException:
+            connection.close()
+            raise
+        self.connection = connection
+        return self
+
+    def _try(self, connection: Connection) -> bool:
+        query = text("SELECT pg_try_advisory_lock(:key)")
+        return bool(connection.execute(query, {"key": LOCK_KEY}).scalar())
+
+    def _acquire(self, connection: Connection) -> None:
+        if self._try(connection):
+            return
+        started = time.monotonic()
+        deadline = started + self.wait
+        delay, last_log = 0.05, -_LOG_EVERY
+        while True:
+            now = time.monotonic()
+            other = holder(connection)
+            if now - last_log >= _LOG_EVERY:
+                last_log = now
+                who = other.describe() if other else "a session that just finished"
+                logs.warn(
+                    f"Another migration is running on {self.database!r}: {who}. "
+                    f"Waiting up to {self.wait:g}s for it to finish."
+                )
+            if now >= deadline:
+                raise _busy(other, now - started, self.database)
+            time.sleep(min(delay, max(deadline - now, 0.01)))
+            delay = min(delay * 2, 1.0)
+            if self._try(connection):
+                logs.info(f"Got the migrator lock after {time.monotonic() - started:.1f}s.")
+                return
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.connection is None:
+            return
+        try:
+            self.connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+        except Exception:
+            pass  # closing the session releases the lock anyway
+        finally:
+            self.connection.close()
+            self.connection = None
+
+
+def _busy(other: Holder | None, waited: float, database: str) -> MigratorBusy:
+    who = other.describe() if other else "a session that has since finished"
+    pid = other.pid if other else None
+    hints = [
+        "It is probably still migrating: wait for it and run again "
+        "(CONVENTIONS_MIGRATOR_WAIT sets how long to wait; default 60s).",
+    ]
+    if pid is not None:
+        hints.append(
+            f"If that process is stuck or gone: SELECT pg_terminate_backend({pid}); "
+            "— a migration in progress there is rolled back, nothing is half-applied."
+        )
+    return MigratorBusy(
+        f"Another migration holds the migrator lock on database {database!r}: {who}. "
+        f"Gave up after waiting {waited:.0f}s; nothing was run.",
+        pid=pid,
+        waited=waited,
+        hints=hints,
+    )
+
+
+@contextmanager
+def locked(*, application: str) -> Iterator[tuple[Engine, Connection]]:
+    """Yield (engine, connection) on the project database while holding the migrator lock.
+
+    For the maintenance commands (repair, baseline, archive restore/purge): they
+    change the database too, so they queue behind a running migration like another
+    migrator would.
+    """
+    from conventions.connect import connected
+    from conventions.limits import Limits
+
+    with connected(application=application) as (engine, connection):
+        database = engine.url.database or "?"
+        with MigratorLock(engine, wait=Limits.from_env().migrator_wait, database=database):
+            yield engine, connection

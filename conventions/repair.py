@@ -1,0 +1,114 @@
+"""Vouch for migration files: accept an intended edit (repair) or adopt a database (baseline).
+
+Both write history rows that carry a file's current checksum, which is what the
+runtime later compares against; neither runs a migration. The caller holds the
+migrator lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import Script, ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Connection
+
+from conventions import drift, history, recorder
+from conventions.checksums import file_checksum
+from conventions.errors import MultipleHeads, SchemaDrift
+
+
+def _applied(connection: Connection, script: ScriptDirectory) -> list[Script]:
+    heads = MigrationContext.configure(connection).get_current_heads()
+    if not heads:
+        return []
+    return list(reversed(list(script.iterate_revisions(heads, "base"))))
+
+
+def _matches(script: Script, wanted: Sequence[str]) -> bool:
+    path = Path(script.path)
+    return not wanted or bool({script.revision, path.name, path.stem} & set(wanted))
+
+
+def repair(
+    connection: Connection, script: ScriptDirectory, *, only: Sequence[str] = ()
+) -> list[tuple[str, str]]:
+    """Record the current checksum of each edited applied file; return (revision, file)."""
+    recorder.ensure_tables(connection)
+    recorded = history.recorded_checksums(connection)
+    repaired = []
+    for rev in _applied(connection, script):
+        old, new = recorded.get(rev.revision), file_checksum(rev.path)
+        if old is None or old == new or not _matches(rev, only):
+            continue
+        entry = recorder.Entry(rev.revision, Path(rev.path).name, "repair", checksum=new)
+        entry.note = f"edit accepted: checksum {old[:12]}… → {new[:12]}…"
+        recorder.record(connection, entry, success=True)
+        repaired.append((rev.revision, Path(rev.path).name))
+    connection.commit()
+    return repaired
+
+
+def _vouch(connection: Connection, scripts: list[Script], note: str) -> list[tuple[str, str]]:
+    recorder.ensure_tables(connection)
+    recorded = history.recorded_checksums(connection)
+    done = []
+    for rev in scripts:
+        if rev.revision in recorded:
+            continue
+        entry = recorder.Entry(
+            rev.revision, Path(rev.path).name, "baseline", checksum=file_checksum(rev.path)
+        )
+        entry.note = note
+        recorder.record(connection, entry, success=True)
+        done.append((rev.revision, Path(rev.path).name))
+    return done
+
+
+def baseline(
+    connection: Connection,
+    script: ScriptDirectory,
+    *,
+    target: str,
+    metadata: MetaData | None,
+    force: bool,
+) -> tuple[str | None, list[tuple[str, str]]]:
+    """Adopt the database; return (revision stamped or None, files whose checksum was recorded).
+
+    With no version yet: check the schema against the models (at head), stamp
+    ``target`` and record every revision up to it. With a version already: record
+    checksums for applied revisions that have none (applied by plain Alembic, or
+    before the history existed).
+    """
+    context = MigrationContext.configure(connection)
+    if context.get_current_heads():
+        done = _vouch(connection, _applied(connection, script), "checksum recorded by baseline")
+        connection.commit()
+        return None, done
+    heads = script.get_heads()
+    if target in ("head", "heads") and len(heads) > 1:
+        raise MultipleHeads(heads)
+    revision = script.get_revision(target)
+    if revision is None:
+        raise CommandError("baseline needs a revision, not base: the database has tables.")
+    if revision.revision in heads and metadata is not None and not force:
+        differences = drift.differences(connection, metadata)
+        connection.rollback()
+        if differences:
+            raise SchemaDrift(
+                f"The database does not match the models at head ({revision.revision}), so "
+                "baselining it there would make later migrations fail. Nothing was recorded.",
+                differences=differences,
+                hints=[
+                    "Baseline at the revision it does match: python -m conventions baseline REV",
+                    "Or fix the schema first; --force baselines anyway.",
+                ],
+            )
+    context.stamp(script, revision.revision)
+    scripts = list(reversed(list(script.iterate_revisions(revision.revision, "base"))))
+    done = _vouch(connection, scripts, "database built outside migrations, baselined")
+    connection.commit()
+    return revision.revision, done

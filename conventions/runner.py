@@ -1,0 +1,276 @@
+"""The safe runtime behind every upgrade, downgrade and stamp run online.
+
+Order of work, and why:
+
+1. Plan from the current heads and validate checksums *without* the lock: on an
+   up-to-date database that is the whole run (a handful of cheap queries), so a
+   no-op ``make migrate`` stays as fast as plain Alembic.
+2. Otherwise take the migrator lock (its own connection), then plan and validate
+   again: another migrator may have done the work while we waited.
+3. Apply one step per transaction with ``lock_timeout``/``statement_timeout`` set;
+   a step that could not get its lock is rolled back and retried with back-off.
+4. Record every step in the history: success inside the step's transaction,
+   failure after the rollback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext
+from alembic.script import revision as revision_graph
+from alembic.util import CommandError
+from sqlalchemy import MetaData, text
+from sqlalchemy.engine import Connection, Engine
+
+from conventions import archive, failures, history, logs, recorder
+from conventions.blockers import BlockerWatch
+from conventions.checksums import file_checksum
+from conventions.errors import BaselineNeeded, EditedMigration, MultipleHeads
+from conventions.limits import Limits, pg_duration
+from conventions.migrator_lock import MigratorLock
+from conventions.progress import Progress, step_name
+from conventions.status import untracked_tables
+
+StepFn = Callable[[Any, Any], Iterable[Any]]
+
+
+class _OneStepAtATime:
+    """Hand Alembic the planned steps one per ``run_migrations()`` call."""
+
+    def __init__(self) -> None:
+        self.steps: list[Any] = []
+        self.index = 0
+
+    def __call__(self, heads: Any, ctx: Any) -> list[Any]:
+        if self.index >= len(self.steps):
+            return []
+        return [self.steps[self.index]]
+
+    @property
+    def current(self) -> Any:
+        return self.steps[self.index]
+
+
+class StepRunner:
+    def __init__(
+        self,
+        context: EnvironmentContext,
+        connection: Connection,
+        engine: Engine,
+        *,
+        plan_fn: StepFn,
+        direction: str,
+        metadata: MetaData | None,
+        options: dict[str, Any],
+    ) -> None:
+        self.context = context
+        self.connection = connection
+        self.engine = engine
+        self.plan_fn = plan_fn
+        self.direction = direction
+        self.metadata = metadata
+        self.limits = Limits.from_env()
+        self.progress = Progress()
+        self.feeder = _OneStepAtATime()
+        self.entry: recorder.Entry | None = None
+        context.configure(
+            connection=connection, fn=self.feeder, on_version_apply=self._applied, **options
+        )
+        self.migration_context: MigrationContext = context.get_context()
+
+    # -- planning -------------------------------------------------------------------
+
+    def _plan(self) -> tuple[tuple[str, ...], list[Any]]:
+        heads = self.migration_context.get_current_heads()
+        try:
+            steps = list(self.plan_fn(heads, self.migration_context))
+        except CommandError as err:
+            if isinstance(err.__cause__, revision_graph.MultipleHeads):
+                raise MultipleHeads(self.context.script.get_heads()) from None
+            raise
+        return heads, steps
+
+    def _validate(self, heads: tuple[str, ...]) -> None:
+        """Refuse to run when an applied file changed since it ran (Flyway's validate)."""
+        if not heads or not history.exists(self.connection):
+            return
+        recorded = history.recorded_checksums(self.connection)
+        if not recorded:
+            return
+        applied = [
+            (script.revision, script.path)
+            for script in self.context.script.iterate_revisions(heads, "base")
+        ]
+        edited = history.edited_files(applied, recorded)
+        if edited:
+            raise EditedMigration(edited)
+
+    def _check_baseline(self, heads: tuple[str, ...]) -> None:
+        if heads or self.metadata is None or self.migration_context._has_version_table():
+            return
+        known = untracked_tables(self.connection, self.metadata)
+        if known:
+            raise BaselineNeeded(known)
+
+    # -- running --------------------------------------------------------------------
+
+    def _subject(self, step: Any) -> tuple[str, str | None]:
+        """Return (revision id, file path) a history row is about."""
+        script = getattr(step, "revision", None)
+        if script is not None:
+            return script.revision, script.path
+        targets = tuple(step.to_revisions) if step.is_upgrade else ()
+        if len(targets) == 1:
+            return targets[0], self.context.script.get_revision(targets[0]).path
+        return (",".join(targets) or "base"), None
+
+    def run(self) -> None:
+        heads, steps = self._plan()
+        self._validate(heads)
+        self._end_transaction()
+        if not steps:
+            self._finish(heads)
+            return
+        database = self.engine.url.database or "?"
+        with MigratorLock(self.engine, wait=self.limits.migrator_wait, database=database) as lock:
+            heads, steps = self._plan()
+            self._validate(heads)
+            if self.direction == "upgrade":
+                self._check_baseline(heads)
+            if steps:
+                recorder.ensure_tables(self.connection)
+                self._set_session_limits()
+                self.feeder.steps = steps
+                self.progress.plan(len(steps), self.direction)
+                for index in range(len(steps)):
+                    self.feeder.index = index
+                    self._run_step(lock)
+            self._end_transaction()
+            self._reset_session_limits()
+            heads = self.migration_context.get_current_heads()
+            self._end_transaction()
+        self._finish(heads)
+
+    def _finish(self, heads: tuple[str, ...]) -> None:
+        if self.direction != "stamp":
+            at = "at " + ", ".join(heads) if heads else "empty"
+            self.progress.finish(f"Database is up to date ({at}); nothing to apply.")
+
+    def _run_step(self, lock: MigratorLock) -> None:
+        step = self.feeder.current
+        revision, path = self._subject(step)
+        name = step_name(step)
+        checksum = file_checksum(path) if path and Path(path).is_file() else None
+        self.entry = recorder.Entry(revision, Path(path).name if path else None, self.direction)
+        self.entry.checksum = checksum if self.direction != "downgrade" else None
+        pid = self.connection.connection.dbapi_connection.get_backend_pid()  # type: ignore[union-attr]
+        interval = min(1.0, self.limits.lock_timeout / 3) if self.limits.lock_timeout else 1.0
+        attempt = 0
+        while True:
+            attempt += 1
+            self.entry.restart()
+            self.progress.begin_step()
+            failure: BaseException | None = None
+            marker = (
+                archive.downgrade_of(revision)
+                if self.direction == "downgrade"
+                else contextlib.nullcontext()
+            )
+            with BlockerWatch(lock.connection, pid, interval) as watch, marker:
+                try:
+                    with self.context.begin_transaction():
+                        self.context.run_migrations()
+                except BaseException as err:
+                    failure = err
+                    self._roll_back()
+            if failure is None:
+                return
+            retryable = failures.sqlstate(failure) in failures.RETRYABLE
+            if retryable and attempt <= self.limits.lock_retries:
+                delay = self.limits.backoff(attempt)
+                logs.warn(
+                    f"{name}: could not get a lock within {self.limits.lock_timeout:g}s "
+                    f"(another session holds it); rolled back, retrying in {delay:g}s "
+                    f"(attempt {attempt + 1} of {self.limits.lock_retries + 1})."
+                )
+                time.sleep(delay)
+                continue
+            if not isinstance(failure, Exception):
+                recorder.record_failure(self.connection, self.entry, "interrupted")
+                raise failure
+            if retryable:
+                error: Exception = failures.table_busy(
+                    name,
+                    attempts=attempt,
+                    limits=self.limits,
+                    blockers=watch.seen,
+                    waiting_for=watch.waiting_for,
+                )
+            else:
+                error = failures.explain(
+                    failure, name, connection=self.connection, limits=self.limits
+                )
+            recorder.record_failure(self.connection, self.entry, self._redact(str(error)))
+            raise error from failure
+
+    def _applied(self, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
+        """Alembic's on_version_apply: still inside the step's transaction."""
+        assert self.entry is not None
+        recorder.record(self.connection, self.entry, success=True)
+        self.progress.end_step(self.feeder.current, is_upgrade=step.is_upgrade)
+
+    # -- connection housekeeping ------------------------------------------------------
+
+    def _set_session_limits(self) -> None:
+        # Session-level (is_local = false) so they hold for every per-step transaction;
+        # client_connection_check_interval lets the server notice a killed migrator
+        # during a long statement and roll back instead of holding locks.
+        self.connection.execute(
+            text(
+                "SELECT set_config('lock_timeout', :lt, false),"
+                " set_config('statement_timeout', :st, false),"
+                " set_config('client_connection_check_interval', '1s', false)"
+            ),
+            {
+                "lt": pg_duration(self.limits.lock_timeout),
+                "st": pg_duration(self.limits.statement_timeout),
+            },
+        )
+        self.connection.commit()
+
+    def _reset_session_limits(self) -> None:
+        with contextlib.suppress(Exception):
+            self.connection.execute(
+                text(
+                    "RESET lock_timeout; RESET statement_timeout;"
+                    " RESET client_connection_check_interval"
+                )
+            )
+            self.connection.commit()
+
+    def _end_transaction(self) -> None:
+        if self.connection.in_transaction():
+            self.connection.commit()
+
+    def _roll_back(self) -> None:
+        try:
+            if self.connection.in_transaction():
+                self.connection.rollback()
+        except Exception:  # the connection may be dead; the server rolled back already
+            pass
+
+    def _redact(self, message: str) -> str:
+        password = self.engine.url.password
+        return message.replace(str(password), "***") if password else message
+
+
+def application_name(direction: str) -> str:
+    """Name our sessions so a waiting migrator can say who holds the lock."""
+    return f"conventions {direction} (pid {os.getpid()})"[:63]

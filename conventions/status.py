@@ -1,0 +1,213 @@
+"""Where the database stands: the seed's "Checking migration status" questions, answered.
+
+Read-only by construction: it reads the revision files, ``alembic_version``, the
+history and the catalog, and never imports the runtime that changes the database
+(``conventions.environment`` and friends) — like Django's ``showmigrations`` uses
+the loader and recorder, never the executor.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import MetaData, text
+from sqlalchemy.engine import Connection
+
+from conventions import drift, history
+from conventions.history import ARCHIVE_INDEX, BOOKKEEPING_SCHEMAS, HistoryRow
+
+_SYSTEM = ("pg_catalog", "information_schema", "pg_toast", *BOOKKEEPING_SCHEMAS)
+
+
+@dataclass(frozen=True)
+class Revision:
+    revision: str
+    file: str
+    applied: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {"revision": self.revision, "file": self.file, "applied": self.applied}
+
+
+@dataclass
+class Status:
+    database: str
+    current: list[str]
+    heads: list[str]
+    revisions: list[Revision]
+    unknown: list[str] = field(default_factory=list)
+    edited: list[tuple[str, str]] = field(default_factory=list)
+    drift: list[str] = field(default_factory=list)
+    drift_note: str | None = None
+    not_valid_constraints: list[str] = field(default_factory=list)
+    invalid_indexes: list[str] = field(default_factory=list)
+    enum_types: list[str] = field(default_factory=list)
+    tables_without_primary_key: list[str] = field(default_factory=list)
+    baseline_needed: list[str] = field(default_factory=list)
+    archives: int = 0
+    history: list[HistoryRow] = field(default_factory=list)
+
+    @property
+    def pending(self) -> list[Revision]:
+        return [r for r in self.revisions if not r.applied]
+
+    @property
+    def at_head(self) -> bool:
+        return bool(self.heads) and set(self.current) == set(self.heads) and not self.pending
+
+    @property
+    def ok(self) -> bool:
+        """What ``--check`` demands: at head, no drift, no edited applied file."""
+        return self.at_head and not self.drift and not self.edited and not self.unknown
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "database": self.database,
+            "current": self.current,
+            "heads": self.heads,
+            "at_head": self.at_head,
+            "ok": self.ok,
+            "revisions": [r.as_json() for r in self.revisions],
+            "applied": [r.revision for r in self.revisions if r.applied],
+            "pending": [r.as_json() for r in self.pending],
+            "unknown": self.unknown,
+            "edited": [{"revision": rev, "file": name} for rev, name in self.edited],
+            "drift": self.drift,
+            "drift_note": self.drift_note,
+            "not_valid_constraints": self.not_valid_constraints,
+            "invalid_indexes": self.invalid_indexes,
+            "enum_types": self.enum_types,
+            "tables_without_primary_key": self.tables_without_primary_key,
+            "baseline_needed": self.baseline_needed,
+            "archives": self.archives,
+            "history": [row.as_json() for row in self.history],
+        }
+
+
+def load_metadata(module_name: str) -> MetaData:
+    """Return the MetaData a models module registers (``Base.metadata`` or ``metadata``)."""
+    module = importlib.import_module(module_name)
+    base = getattr(module, "Base", None)
+    metadata = getattr(base, "metadata", None) or getattr(module, "metadata", None)
+    if not isinstance(metadata, MetaData):
+        raise CommandError(f"{module_name} defines neither Base.metadata nor metadata.")
+    return metadata
+
+
+def read_status(
+    connection: Connection,
+    script: ScriptDirectory,
+    *,
+    database: str,
+    metadata: MetaData | None,
+    history_limit: int = 10,
+) -> Status:
+    """Gather everything ``status`` shows, in one read-only transaction."""
+    context = MigrationContext.configure(connection)
+    current = list(context.get_current_heads())
+    ordered = list(reversed(list(script.walk_revisions())))
+    known = {s.revision for s in ordered}
+    unknown = [rev for rev in current if rev not in known]
+    applied: set[str] = set()
+    if current and not unknown:
+        applied = {s.revision for s in script.iterate_revisions(tuple(current), "base")}
+    status = Status(
+        database=database,
+        current=current,
+        heads=list(script.get_heads()),
+        revisions=[Revision(s.revision, _stem(s.path), s.revision in applied) for s in ordered],
+        unknown=unknown,
+    )
+    if history.exists(connection):
+        recorded = history.recorded_checksums(connection)
+        pairs = [(s.revision, s.path) for s in ordered if s.revision in applied]
+        status.edited = history.edited_files(pairs, recorded)
+        status.history = history.recent(connection, history_limit)
+        status.archives = int(
+            connection.execute(text(f"SELECT count(*) FROM {ARCHIVE_INDEX}")).scalar() or 0
+        )
+    _catalog_checks(connection, status)
+    if not current and not context._has_version_table():
+        status.baseline_needed = untracked_tables(connection, metadata)
+    if metadata is None:
+        status.drift_note = "not checked: the models could not be loaded"
+    elif not status.at_head:
+        status.drift_note = "not checked: the database is not at head"
+    else:
+        status.drift = drift.differences(connection, metadata)
+    connection.rollback()
+    return status
+
+
+def _stem(path: str | None) -> str:
+    from pathlib import Path
+
+    return Path(path).stem if path else "?"
+
+
+def _rows(connection: Connection, sql: str) -> list[Any]:
+    return list(connection.execute(text(sql), {"system": list(_SYSTEM)}).all())
+
+
+def _catalog_checks(connection: Connection, status: Status) -> None:
+    status.not_valid_constraints = [
+        f"{table}.{name}"
+        for table, name in _rows(
+            connection,
+            "SELECT c.conrelid::regclass::text, c.conname FROM pg_constraint c"
+            " JOIN pg_namespace n ON n.oid = c.connamespace"
+            " WHERE NOT c.convalidated AND NOT n.nspname = ANY(:system) ORDER BY 1, 2",
+        )
+    ]
+    status.invalid_indexes = [
+        f"{index} on {table}"
+        for index, table in _rows(
+            connection,
+            "SELECT i.indexrelid::regclass::text, i.indrelid::regclass::text FROM pg_index i"
+            " JOIN pg_class c ON c.oid = i.indexrelid"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE NOT i.indisvalid AND NOT n.nspname = ANY(:system) ORDER BY 1",
+        )
+    ]
+    status.enum_types = [
+        f"{name} ({', '.join(labels)})"
+        for name, labels in _rows(
+            connection,
+            "SELECT t.oid::regtype::text, array_agg(e.enumlabel ORDER BY e.enumsortorder)"
+            " FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid"
+            " JOIN pg_namespace n ON n.oid = t.typnamespace"
+            " WHERE NOT n.nspname = ANY(:system) GROUP BY t.oid ORDER BY 1",
+        )
+    ]
+    status.tables_without_primary_key = [
+        name
+        for (name,) in _rows(
+            connection,
+            "SELECT c.oid::regclass::text FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
+            " AND NOT n.nspname = ANY(:system) AND n.nspname NOT LIKE 'pg\\_%'"
+            " AND NOT EXISTS (SELECT 1 FROM pg_constraint p"
+            "                 WHERE p.conrelid = c.oid AND p.contype = 'p') ORDER BY 1",
+        )
+    ]
+
+
+def untracked_tables(connection: Connection, metadata: MetaData | None) -> list[str]:
+    """Return the models' tables present in the database (asked when it has no version)."""
+    if metadata is None:
+        return []
+    default = connection.execute(text("SELECT current_schema()")).scalar()
+    present = set(
+        connection.execute(
+            text("SELECT schemaname, tablename FROM pg_tables WHERE NOT schemaname = ANY(:s)"),
+            {"s": list(_SYSTEM)},
+        ).all()
+    )
+    tables = metadata.tables.values()
+    return sorted(t.name for t in tables if (t.schema or default, t.name) in present)
