@@ -1,0 +1,67 @@
+"""3. Create an index: the house helper (CONCURRENTLY) vs a plain CREATE INDEX.
+
+A plain CREATE INDEX holds a SHARE lock for the whole build, which blocks every
+INSERT and UPDATE; reads go on. CONCURRENTLY builds in two passes without blocking
+writes, at the price of a longer build.
+"""
+
+from __future__ import annotations
+
+from bench import comparison, db
+from bench.context import Context
+from bench.house import HouseOps
+from bench.results import Section
+
+NUMBER = 3
+TITLE = "Create an index"
+NEEDS_TABLE = True
+
+COLUMN = "created_at"
+INDEX = f"ix_{db.TABLE}_{COLUMN}"
+NAIVE_SQL = f"CREATE INDEX {INDEX} ON {db.TABLE} ({COLUMN})"
+
+
+def run(ctx: Context) -> Section:
+    url, _writer = ctx.big_table()
+    house = HouseOps(db.engine(url))
+
+    def ours() -> None:
+        with house.migration() as op:
+            op.create_index(INDEX, db.TABLE, [COLUMN], postgresql_concurrently=True)
+
+    def reset() -> None:
+        house.autocommit([f"DROP INDEX CONCURRENTLY IF EXISTS {INDEX}"])
+
+    try:
+        reset()
+        variants = [
+            comparison.Variant(
+                "ours",
+                "**ours**: house index helper (CREATE INDEX CONCURRENTLY)",
+                ours,
+                reset,
+            ),
+            comparison.Variant(
+                "naive",
+                "naive: `op.create_index` (plain CREATE INDEX)",
+                lambda: house.execute([NAIVE_SQL]),
+                reset,
+            ),
+        ]
+        results = comparison.interleave(ctx, variants)
+    finally:
+        house.close()
+    return comparison.section(
+        ctx,
+        number=NUMBER,
+        key="3-create-index",
+        title=TITLE,
+        how=(
+            f"Indexes `{COLUMN}` (distinct on every row) of the {ctx.config.rows:,}-row table. "
+            f"Naive: `{NAIVE_SQL}` inside the migration's transaction."
+        ),
+        variants=variants,
+        results=results,
+        headlines=[("create an index: writer's worst statement", "ours", "naive")],
+        targets=[("the house index helper", "ours")],
+    )
