@@ -1,0 +1,145 @@
+"""How ``add_check_constraint`` and ``add_foreign_key`` run (their ``toimpl``).
+
+Both follow one pattern: resolve the name the way Alembic would (naming convention,
+length), look it up, decide identical / NOT VALID leftover / conflict / missing, and
+only then emit ``ADD CONSTRAINT … NOT VALID`` plus a separate ``VALIDATE``.
+"""
+
+from __future__ import annotations
+
+from alembic.operations import Operations
+from sqlalchemy.schema import AddConstraint, CheckConstraint, ForeignKeyConstraint
+
+from conventions import catalog, logs
+from conventions.errors import DefinitionConflict
+from conventions.ops.constraint_ops import AddCheckConstraintOp, AddForeignKeyOp
+from conventions.ops.runner import OpRunner, compile_text, object_name
+from conventions.ops.shadow import normalised_check
+from conventions.sqltext import ident, qualified
+
+_ACTIONS = {None: "a", "NO ACTION": "a", "RESTRICT": "r", "CASCADE": "c", "SET NULL": "n"}
+_ACTIONS["SET DEFAULT"] = "d"
+_MATCH = {None: "s", "SIMPLE": "s", "FULL": "f", "PARTIAL": "p"}
+
+
+def check_constraint_of(operations: Operations, op: AddCheckConstraintOp) -> CheckConstraint:
+    return operations.schema_obj.check_constraint(
+        op.constraint_name, op.table_name, op.condition, schema=op.schema
+    )
+
+
+def foreign_key_of(operations: Operations, op: AddForeignKeyOp) -> ForeignKeyConstraint:
+    return operations.schema_obj.foreign_key_constraint(
+        op.constraint_name,
+        op.source_table,
+        op.referent_table,
+        op.local_cols,
+        op.remote_cols,
+        onupdate=op.onupdate,
+        ondelete=op.ondelete,
+        deferrable=op.deferrable,
+        source_schema=op.source_schema,
+        referent_schema=op.referent_schema,
+        initially=op.initially,
+        match=op.match,
+    )
+
+
+def _body(add_sql: str, name_sql: str) -> str:
+    """``CHECK (…)`` / ``FOREIGN KEY … REFERENCES …`` out of an ADD CONSTRAINT statement."""
+    return add_sql.split(f" ADD CONSTRAINT {name_sql} ", 1)[1]
+
+
+def _add(
+    run: OpRunner,
+    table: catalog.TableInfo,
+    table_sql: str,
+    name: str,
+    add_sql: str,
+    existing: catalog.ConstraintInfo | None,
+) -> list[str]:
+    """Emit what is missing; return the names still to VALIDATE (after the caller's DDL)."""
+    if existing is not None:
+        if existing.validated:
+            logs.warn(f"Constraint {name} on {table.name} already exists, skipping")
+            return []
+        logs.warn(f"Constraint {name} on {table.name} exists but is NOT VALID; validating it")
+        return [name]
+    if table.created_in_transaction:
+        run.run(add_sql)  # nobody else can see the table: validate in place
+        return []
+    run.run(f"{add_sql} NOT VALID")
+    return [name]
+
+
+@Operations.implementation_for(AddCheckConstraintOp)
+def add_check_constraint(operations: Operations, op: AddCheckConstraintOp) -> None:
+    run = OpRunner(operations)
+    constraint = check_constraint_of(operations, op)
+    name = object_name(constraint)
+    table_sql = qualified(op.table_name, op.schema)
+    add_sql = compile_text(AddConstraint(constraint))
+    if run.offline:
+        run.run(f"{add_sql} NOT VALID")
+        run.validate(table_sql, [name])
+        return
+    table = run.require_table(op.table_name, op.schema)
+    existing = catalog.constraint(run.conn, table.oid, name)
+    if existing is not None:
+        condition = _body(add_sql, ident(name))[len("CHECK (") : -1]
+        wanted = normalised_check(run.conn, table_sql, condition)
+        if existing.kind != "c" or existing.definition != wanted:
+            raise DefinitionConflict(
+                f"Constraint {name} on {table.name} already exists with another definition.",
+                name=name,
+                existing=existing.render(),
+                wanted=wanted,
+            )
+    run.validate(table_sql, _add(run, table, table_sql, name, add_sql, existing))
+
+
+def foreign_key_state(
+    run: OpRunner, op: AddForeignKeyOp, name: str, table: catalog.TableInfo, wanted_sql: str
+) -> catalog.ConstraintInfo | None:
+    """Return the existing constraint if it is this very foreign key; raise if it differs."""
+    existing = catalog.constraint(run.conn, table.oid, name)
+    if existing is None:
+        return None
+    referent = run.require_table(op.referent_table, op.referent_schema)
+    found = catalog.foreign_key(run.conn, table.oid, name)
+    wanted = catalog.ForeignKeyInfo(
+        columns=tuple(op.local_cols),
+        referred_oid=referent.oid,
+        referred_columns=tuple(op.remote_cols),
+        on_update=_ACTIONS[op.onupdate.upper() if op.onupdate else None],
+        on_delete=_ACTIONS[op.ondelete.upper() if op.ondelete else None],
+        match=_MATCH[op.match.upper() if op.match else None],
+        deferrable=bool(op.deferrable),
+        initially_deferred=(op.initially or "").upper() == "DEFERRED",
+    )
+    if found != wanted:
+        raise DefinitionConflict(
+            f"Constraint {name} on {table.name} already exists with another definition.",
+            name=name,
+            existing=existing.render(),
+            wanted=wanted_sql,
+        )
+    return existing
+
+
+@Operations.implementation_for(AddForeignKeyOp)
+def add_foreign_key(operations: Operations, op: AddForeignKeyOp) -> None:
+    run = OpRunner(operations)
+    constraint = foreign_key_of(operations, op)
+    name = object_name(constraint)
+    table_sql = qualified(op.source_table, op.source_schema)
+    add_sql = compile_text(AddConstraint(constraint))
+    if run.offline:
+        run.run(f"{add_sql} NOT VALID")
+        run.validate(table_sql, [name])
+        return
+    table = run.require_table(op.source_table, op.source_schema)
+    run.require_table(op.referent_table, op.referent_schema)
+    wanted_sql = _body(add_sql, ident(name))
+    existing = foreign_key_state(run, op, name, table, wanted_sql)
+    run.validate(table_sql, _add(run, table, table_sql, name, add_sql, existing))

@@ -1,0 +1,125 @@
+"""What every house op implementation needs from Alembic, in one place.
+
+Emit DDL text (printed in ``--sql`` mode, executed online), look at the catalog
+(online only: offline has no database, so implementations emit the plain DDL),
+and step out of the migration's transaction for the statements that must not share
+it (``VALIDATE CONSTRAINT``, ``CREATE INDEX CONCURRENTLY``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from alembic.operations import Operations
+from sqlalchemy import DDL
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ClauseElement
+
+from conventions import catalog, logs
+from conventions.errors import ColumnMissing, RelationMissing
+from conventions.sqltext import fit_name, ident, qualified
+
+# Compiling with a "named" paramstyle leaves "%" alone, so compiled text is the
+# statement itself; run() escapes it once for whatever driver executes it.
+_TEXT_DIALECT = postgresql.dialect(paramstyle="named")
+
+
+def compile_text(element: ClauseElement) -> str:
+    """Return the SQL of a SQLAlchemy DDL construct exactly as PostgreSQL should read it."""
+    compiled = element.compile(dialect=_TEXT_DIALECT, compile_kwargs={"literal_binds": True})
+    return str(compiled).replace("\t", "    ").strip()
+
+
+def object_name(item: Any) -> str:
+    """Return the final (convention-applied, length-fitted) name of a constraint or index."""
+    if item.name is None:
+        raise ValueError(f"{type(item).__name__} needs a name (or a naming convention)")
+    return fit_name(str(item.name))
+
+
+class OpRunner:
+    """One op's view of the migration: online or offline, its connection, its output."""
+
+    def __init__(self, operations: Operations) -> None:
+        self.operations = operations
+        self.context = operations.get_context()
+        self.offline = bool(self.context.as_sql)
+
+    @property
+    def conn(self) -> Connection:
+        return self.operations.get_bind()
+
+    def run(self, statement: str) -> None:
+        """Emit one statement (no terminator). ``%`` is escaped for DDL's formatting."""
+        self.operations.execute(DDL(statement.replace("%", "%%")))
+
+    def require_table(self, name: str, schema: str | None) -> catalog.TableInfo:
+        info = catalog.table(self.conn, name, schema=schema)
+        if info is None:
+            raise RelationMissing(
+                f"Relation {qualified(name, schema)} does not exist.",
+                table=name,
+                hints=[
+                    "Run earlier migrations first (make migrate) — is one missing from the chain?",
+                    "Check the table name's spelling; quoted names are case-sensitive.",
+                    "Was the table renamed by a previous migration?",
+                ],
+            )
+        return info
+
+    def require_column(self, table: catalog.TableInfo, column: str) -> catalog.ColumnInfo:
+        info = catalog.column(self.conn, table.oid, column)
+        if info is None:
+            where = qualified(table.name, table.schema)
+            raise ColumnMissing(
+                f"Column {ident(column)} does not exist in {where}.",
+                table=table.name,
+                column=column,
+            )
+        return info
+
+    @contextmanager
+    def own_transaction(self) -> Iterator[None]:
+        """Run the block outside the migration's transaction, then resume a new one.
+
+        Online this is Alembic's ``autocommit_block()``: the work so far is committed
+        (so a crash afterwards leaves it applied — every house op converges when run
+        again), each statement in the block commits on its own, and a fresh
+        transaction begins after it. Offline it prints ``COMMIT;`` … ``BEGIN;``. When
+        the caller owns the transaction (a connection handed to Alembic already inside
+        one), leaving it is impossible: the block runs in place, with a warning.
+        """
+        if self.offline or self._may_commit():
+            with self.context.autocommit_block():
+                yield
+            return
+        logs.warn(
+            "The migration runs inside a transaction it does not own; validating in place "
+            "(the table is locked against writes until that transaction ends)."
+        )
+        yield
+
+    def _may_commit(self) -> bool:
+        conn = self.context.connection
+        if conn is None or not conn.in_transaction():
+            return True
+        # Alembic keeps the transaction it began for this migration here; a
+        # transaction begun by the caller is not Alembic's to commit.
+        return getattr(self.context, "_transaction", None) is not None
+
+    def validate(self, table_sql: str, names: list[str]) -> None:
+        """``VALIDATE CONSTRAINT`` each name, in a transaction of its own.
+
+        VALIDATE scans the table under SHARE UPDATE EXCLUSIVE (plus ROW SHARE on a
+        foreign key's referenced table): reads and writes go on; only other DDL and
+        VACUUM wait. In the migration's transaction it would keep the ACCESS
+        EXCLUSIVE lock the preceding ADD CONSTRAINT took for the whole scan.
+        """
+        if not names:
+            return
+        with self.own_transaction():
+            for name in names:
+                self.run(f"ALTER TABLE {table_sql} VALIDATE CONSTRAINT {ident(name)}")

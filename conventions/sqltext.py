@@ -1,0 +1,62 @@
+"""SQL text built by hand: quoted identifiers, escaped literals, PostgreSQL-sized names.
+
+The house operations write their DDL as text (so offline ``--sql`` output is the
+statement a DBA would type), which makes this module the one place where anything
+a helper receives becomes SQL. Identifiers are quoted exactly when PostgreSQL needs
+it (the same rule SQLAlchemy applies, so our output matches Alembic's); literals are
+always escaped, never interpolated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.util import md5_hex
+
+MAX_IDENTIFIER = 63  # NAMEDATALEN - 1
+
+_PREPARER = postgresql.dialect().identifier_preparer
+
+
+def ident(name: str) -> str:
+    """Return ``name`` as an identifier, double-quoted only when PostgreSQL requires it."""
+    if not name or "\x00" in name:
+        raise ValueError(f"not a usable SQL identifier: {name!r}")
+    return _PREPARER.quote(name)
+
+
+def qualified(name: str, schema: str | None = None) -> str:
+    """Return ``schema.name`` (or ``name``), each part quoted as needed."""
+    return f"{ident(schema)}.{ident(name)}" if schema else ident(name)
+
+
+def literal(value: str) -> str:
+    """Return a string literal that means exactly ``value`` whatever the server settings.
+
+    A backslash is the one character whose meaning depends on
+    ``standard_conforming_strings``; an ``E'…'`` literal pins it down.
+    """
+    if "\x00" in value:
+        raise ValueError("PostgreSQL text cannot contain NUL characters")
+    body = value.replace("'", "''")
+    if "\\" in value:
+        return "E'" + body.replace("\\", "\\\\") + "'"
+    return "'" + body + "'"
+
+
+def literal_list(values: Iterable[str]) -> str:
+    """Return ``'a', 'b', 'c'`` for an ``IN (…)`` list."""
+    return ", ".join(literal(v) for v in values)
+
+
+def fit_name(name: str) -> str:
+    """Shorten a generated name over 63 characters the way SQLAlchemy does.
+
+    PostgreSQL would silently truncate it, and a migration looking the constraint up
+    by its full name would then never find it; SQLAlchemy's convention names use
+    ``name[:55] + "_" + md5[-4:]``, and the house ops must agree with the models.
+    """
+    if len(name) <= MAX_IDENTIFIER:
+        return name
+    return name[: MAX_IDENTIFIER - 8] + "_" + md5_hex(name)[-4:]
