@@ -1,7 +1,8 @@
 """create base schema
 
 The notification domain as it stood before the seed's migrations: segments,
-campaigns, offers and wallet passes.
+campaigns, offers and wallet passes. Create-or-sync, so a database whose tables were
+made by hand converges instead of failing.
 
 Revision ID: 3f1a9c2b7d10
 Revises:
@@ -16,16 +17,18 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import conventions  # noqa: F401  (registers op.add_choice_column and the other house ops)
+from conventions import Choice  # importing conventions registers the house ops
 
 revision: str = "3f1a9c2b7d10"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+CAMPAIGN_STATUSES = ("draft", "scheduled", "sending", "sent", "cancelled")
+
 
 def upgrade() -> None:
-    op.create_table(
+    op.create_or_sync_table(
         "customer_segments",
         sa.Column("id", sa.BigInteger(), primary_key=True),
         sa.Column("name", sa.String(100), nullable=False),
@@ -36,12 +39,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_customer_segments")),
         sa.UniqueConstraint("name", name=op.f("uq_customer_segments_name")),
     )
-    op.create_table(
+    op.create_or_sync_table(
         "notification_campaigns",
         sa.Column("id", sa.BigInteger()),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("segment_id", sa.BigInteger(), nullable=False),
-        sa.Column("status", sa.String(20), server_default="draft", nullable=False),
+        sa.Column(
+            "status", Choice(CAMPAIGN_STATUSES, length=20), server_default="draft", nullable=False
+        ),
         sa.Column(
             "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
         ),
@@ -52,15 +57,11 @@ def upgrade() -> None:
             ondelete="CASCADE",
             name=op.f("fk_notification_campaigns_segment_id_customer_segments"),
         ),
-        sa.CheckConstraint(
-            "status IN ('draft', 'scheduled', 'sending', 'sent', 'cancelled')",
-            name=op.f("ck_notification_campaigns_status"),
-        ),
     )
-    op.create_index(
+    op.add_index(
         op.f("ix_notification_campaigns_segment_id"), "notification_campaigns", ["segment_id"]
     )
-    op.create_table(
+    op.create_or_sync_table(
         "offers",
         sa.Column("id", sa.BigInteger()),
         sa.Column("title", sa.String(200), nullable=False),
@@ -73,7 +74,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_offers")),
     )
-    op.create_table(
+    op.create_or_sync_table(
         "wallet_passes",
         sa.Column("id", sa.BigInteger()),
         sa.Column("offer_id", sa.BigInteger(), nullable=False),
@@ -90,8 +91,8 @@ def upgrade() -> None:
         ),
         sa.UniqueConstraint("serial_number", name=op.f("uq_wallet_passes_serial_number")),
     )
-    op.create_index(op.f("ix_wallet_passes_offer_id"), "wallet_passes", ["offer_id"])
-    op.create_table(
+    op.add_index(op.f("ix_wallet_passes_offer_id"), "wallet_passes", ["offer_id"])
+    op.create_or_sync_table(
         "wallet_notifications",
         sa.Column("id", sa.BigInteger()),
         sa.Column("wallet_pass_id", sa.BigInteger(), nullable=False),

@@ -20,25 +20,26 @@ down_revision: str | Sequence[str] | None = "3f1a9c2b7d10"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+DELIVERY_STATUSES = ("pending", "sent", "delivered", "failed")
+
 
 def upgrade() -> None:
-    op.add_column(
+    op.add_choice_column(
         "wallet_notifications",
-        sa.Column("delivery_status", sa.String(20), server_default="pending", nullable=False),
+        "delivery_status",
+        DELIVERY_STATUSES,
+        length=20,
+        server_default="pending",
+        nullable=False,
     )
-    op.create_check_constraint(
-        op.f("ck_wallet_notifications_delivery_status"),
-        "wallet_notifications",
-        "delivery_status IN ('pending', 'sent', 'delivered', 'failed')",
-    )
-    op.add_column("wallet_notifications", sa.Column("delivered_at", sa.DateTime(timezone=True)))
-    op.add_column("wallet_notifications", sa.Column("opened_at", sa.DateTime(timezone=True)))
-    op.create_index(
+    op.ensure_column("wallet_notifications", sa.Column("delivered_at", sa.DateTime(timezone=True)))
+    op.ensure_column("wallet_notifications", sa.Column("opened_at", sa.DateTime(timezone=True)))
+    op.add_index(
         op.f("ix_wallet_notifications_wallet_pass_id_created_at"),
         "wallet_notifications",
         ["wallet_pass_id", "created_at"],
     )
-    op.add_column("wallet_passes", sa.Column("last_notified_at", sa.DateTime(timezone=True)))
+    op.ensure_column("wallet_passes", sa.Column("last_notified_at", sa.DateTime(timezone=True)))
 
 
 def downgrade() -> None:
@@ -49,7 +50,4 @@ def downgrade() -> None:
     )
     op.drop_column("wallet_notifications", "opened_at")
     op.drop_column("wallet_notifications", "delivered_at")
-    op.drop_constraint(
-        op.f("ck_wallet_notifications_delivery_status"), "wallet_notifications", type_="check"
-    )
-    op.drop_column("wallet_notifications", "delivery_status")
+    op.drop_choice_column("wallet_notifications", "delivery_status")

@@ -20,20 +20,16 @@ down_revision: str | Sequence[str] | None = "8b2e4d6f0a14"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+LOYALTY_TIERS = ("bronze", "silver", "gold", "platinum")
+
 
 def upgrade() -> None:
-    op.add_column("offers", sa.Column("min_loyalty_tier", sa.String(20)))
-    op.create_check_constraint(
-        op.f("ck_offers_min_loyalty_tier"),
-        "offers",
-        "min_loyalty_tier IN ('bronze', 'silver', 'gold', 'platinum')",
-    )
-    op.create_index(op.f("ix_offers_min_loyalty_tier"), "offers", ["min_loyalty_tier"])
-    op.add_column("offers", sa.Column("loyalty_points_cost", sa.Integer()))
+    op.add_choice_column("offers", "min_loyalty_tier", LOYALTY_TIERS, length=20)
+    op.add_index(op.f("ix_offers_min_loyalty_tier"), "offers", ["min_loyalty_tier"])
+    op.ensure_column("offers", sa.Column("loyalty_points_cost", sa.Integer()))
 
 
 def downgrade() -> None:
     op.drop_column("offers", "loyalty_points_cost")
     op.drop_index(op.f("ix_offers_min_loyalty_tier"), table_name="offers")
-    op.drop_constraint(op.f("ck_offers_min_loyalty_tier"), "offers", type_="check")
-    op.drop_column("offers", "min_loyalty_tier")
+    op.drop_choice_column("offers", "min_loyalty_tier")

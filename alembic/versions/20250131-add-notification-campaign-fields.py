@@ -31,24 +31,20 @@ CAMPAIGN_TYPES = (
 
 
 def upgrade() -> None:
-    op.add_column(
+    op.add_choice_column(
         "notification_campaigns",
-        sa.Column(
-            "campaign_type",
-            sa.String(50),
-            comment="What kind of campaign this is; drives templates and reporting.",
-        ),
+        "campaign_type",
+        CAMPAIGN_TYPES,
+        length=50,
+        comment="What kind of campaign this is; drives templates and reporting.",
     )
-    op.create_check_constraint(
-        op.f("ck_notification_campaigns_campaign_type"),
-        "notification_campaigns",
-        "campaign_type IN (" + ", ".join(f"'{v}'" for v in CAMPAIGN_TYPES) + ")",
+    op.ensure_column(
+        "notification_campaigns", sa.Column("scheduled_at", sa.DateTime(timezone=True))
     )
-    op.add_column("notification_campaigns", sa.Column("scheduled_at", sa.DateTime(timezone=True)))
-    op.add_column(
+    op.ensure_column(
         "customer_segments", sa.Column("last_notification_sent_at", sa.DateTime(timezone=True))
     )
-    op.create_index(
+    op.add_index(
         op.f("ix_customer_segments_last_notification_sent_at"),
         "customer_segments",
         ["last_notification_sent_at"],
@@ -61,7 +57,4 @@ def downgrade() -> None:
     )
     op.drop_column("customer_segments", "last_notification_sent_at")
     op.drop_column("notification_campaigns", "scheduled_at")
-    op.drop_constraint(
-        op.f("ck_notification_campaigns_campaign_type"), "notification_campaigns", type_="check"
-    )
-    op.drop_column("notification_campaigns", "campaign_type")
+    op.drop_choice_column("notification_campaigns", "campaign_type")

@@ -1,28 +1,25 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Numeric, String, Text, func
+from sqlalchemy import BigInteger, DateTime, Numeric, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
+from conventions import Choice
 
 LOYALTY_TIERS = ("bronze", "silver", "gold", "platinum")
 
 
 class Offer(Base):
     __tablename__ = "offers"
-    __table_args__ = (
-        CheckConstraint(
-            "min_loyalty_tier IN ('bronze', 'silver', 'gold', 'platinum')",
-            name="min_loyalty_tier",
-        ),
-    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     discount_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
-    min_loyalty_tier: Mapped[str | None] = mapped_column(String(20), index=True)
+    min_loyalty_tier: Mapped[str | None] = mapped_column(
+        Choice(LOYALTY_TIERS, length=20), index=True
+    )
     loyalty_points_cost: Mapped[int | None] = mapped_column()
     starts_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,9 +1,10 @@
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, Text, func
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
+from conventions import Choice
 
 DELIVERY_STATUSES = ("pending", "sent", "delivered", "failed")
 
@@ -22,20 +23,16 @@ class WalletPass(Base):
 
 class WalletNotification(Base):
     __tablename__ = "wallet_notifications"
-    __table_args__ = (
-        CheckConstraint(
-            "delivery_status IN ('pending', 'sent', 'delivered', 'failed')",
-            name="delivery_status",
-        ),
-        Index(None, "wallet_pass_id", "created_at"),
-    )
+    __table_args__ = (Index(None, "wallet_pass_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     wallet_pass_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("wallet_passes.id", ondelete="CASCADE")
     )
     message: Mapped[str] = mapped_column(Text)
-    delivery_status: Mapped[str] = mapped_column(String(20), server_default="pending")
+    delivery_status: Mapped[str] = mapped_column(
+        Choice(DELIVERY_STATUSES, length=20), server_default="pending"
+    )
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -21,6 +21,7 @@ prints it offline. Catalog checks live in :mod:`conventions.catalog`.
 """
 
 from conventions.ops import (
+    choice_alter,
     choice_impl,
     column_ops,
     comment_ops,
@@ -45,6 +46,7 @@ __all__ = [
     "CreateOrSyncTableOp",
     "DropChoiceColumnOp",
     "EnsureColumnOp",
+    "choice_alter",
     "choice_impl",
     "column_ops",
     "comment_ops",

@@ -16,7 +16,8 @@ from sqlalchemy import Column
 
 from conventions import catalog, logs
 from conventions.ops.runner import OpRunner
-from conventions.ops.table_sync import add_offline, sync_table
+from conventions.ops.table_offline import add_offline
+from conventions.ops.table_sync import sync_table
 
 
 @Operations.register_operation("ensure_column")

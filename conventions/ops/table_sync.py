@@ -21,11 +21,9 @@ from alembic.operations.ops import CreateTableOp, DropTableOp
 from sqlalchemy import Column, Table
 from sqlalchemy.schema import (
     AddConstraint,
-    CheckConstraint,
     CreateIndex,
     CreateTable,
     ForeignKeyConstraint,
-    PrimaryKeyConstraint,
 )
 
 from conventions import catalog, logs
@@ -34,6 +32,7 @@ from conventions.ops.constraint_impl import foreign_key_state
 from conventions.ops.constraint_ops import AddForeignKeyOp
 from conventions.ops.runner import OpRunner, compile_text, object_name
 from conventions.ops.shadow import retarget_index, shadow_of
+from conventions.ops.table_offline import sync_offline
 from conventions.sqltext import ident, literal, qualified
 
 _SERIAL = re.compile(r"^nextval\('.*'::regclass\)$")
@@ -71,7 +70,9 @@ class CreateOrSyncTableOp(MigrateOperation):
         holding SHARE (writes wait for the build — add big indexes separately with
         ``op.add_index(…, postgresql_concurrently=True)``); comments SHARE UPDATE
         EXCLUSIVE. Extra columns or constraints in the database are reported, not
-        dropped. Offline (``--sql``) prints the CREATE TABLE.
+        dropped. Offline (``--sql``) there is nothing to compare with: it prints
+        ``CREATE TABLE IF NOT EXISTS``, ``ADD COLUMN IF NOT EXISTS`` and ``CREATE INDEX
+        IF NOT EXISTS``.
         """
         return operations.invoke(cls(table_name, list(columns), schema=schema, **kw))
 
@@ -98,14 +99,17 @@ class _Plan:
 @Operations.implementation_for(CreateOrSyncTableOp)
 def create_or_sync_table(operations: Operations, op: CreateOrSyncTableOp) -> None:
     run = OpRunner(operations)
-    info = None if run.offline else catalog.table(run.conn, op.table_name, schema=op.schema)
+    table = operations.schema_obj.table(op.table_name, *op.columns, schema=op.schema, **op.kw)
+    if run.offline:
+        sync_offline(run, table)
+        return
+    info = catalog.table(run.conn, op.table_name, schema=op.schema)
     if info is None:
         operations.invoke(CreateTableOp(op.table_name, op.columns, schema=op.schema, **op.kw))
         return
-    table = operations.schema_obj.table(op.table_name, *op.columns, schema=op.schema, **op.kw)
     done = sync_table(run, table, info, partial=False)
     if done:
-        logs.warn(f"Table {info.name} already exists; synced: {', '.join(done)}")
+        logs.info(f"Table {info.name} already exists; synced: {', '.join(done)}")
     else:
         logs.warn(f"Table {info.name} already exists and matches, skipping")
 
@@ -144,26 +148,6 @@ def sync_table(run: OpRunner, table: Table, info: catalog.TableInfo, *, partial:
         run.run(statement)
     run.validate(table_sql, plan.validate)
     return plan.done
-
-
-def add_offline(run: OpRunner, table: Table, column: Column[Any]) -> None:
-    """Print what adding ``column`` to an existing table takes, the online-safe way."""
-    table_sql = qualified(table.name, table.schema)
-    run.operations.impl.add_column(table.name, column, schema=table.schema)
-    validate = []
-    for constraint in sorted(table.constraints, key=object_name):
-        if isinstance(constraint, PrimaryKeyConstraint):
-            continue
-        add = compile_text(AddConstraint(constraint))
-        if isinstance(constraint, CheckConstraint | ForeignKeyConstraint):
-            add += " NOT VALID"
-            validate.append(object_name(constraint))
-        run.run(add)
-    for ix in sorted(table.indexes, key=object_name):
-        run.run(compile_text(CreateIndex(ix)))
-    if column.comment is not None:
-        run.run(f"COMMENT ON COLUMN {table_sql}.{ident(column.name)} IS {literal(column.comment)}")
-    run.validate(table_sql, validate)
 
 
 def _render(col: catalog.ColumnInfo) -> catalog.ColumnInfo:

@@ -1,0 +1,188 @@
+"""How alter_choices runs: swap a choice column's CHECK without a moment unchecked.
+
+The online path reads the whole state first — the current constraint, a leftover
+``ck_…_new`` from an interrupted run, the column's length — checks it (drift, data
+that would not fit) and only then acts, so a failed preflight changes nothing and a
+crash between the steps converges when the migration runs again.
+"""
+
+from __future__ import annotations
+
+from alembic.operations import Operations
+
+from conventions import catalog, logs
+from conventions.choice import check_values, constraint_name
+from conventions.errors import DefinitionConflict
+from conventions.ops.choice_impl import check_sql, preflight_values, same_set, violation
+from conventions.ops.choice_ops import AlterChoicesOp
+from conventions.ops.runner import OpRunner
+from conventions.sqltext import fit_name, ident, qualified
+
+
+@Operations.implementation_for(AlterChoicesOp)
+def alter_choices(operations: Operations, op: AlterChoicesOp) -> None:
+    run = OpRunner(operations)
+    table_sql = qualified(op.table_name, op.schema)
+    name = constraint_name(op.table_name, op.column_name)
+    temp = fit_name(f"{name}_new")
+    check = check_sql(op.column_name, op.values)
+    if run.offline:
+        run.run(f"ALTER TABLE {table_sql} ADD CONSTRAINT {ident(temp)} CHECK ({check}) NOT VALID")
+        if op.length is None:
+            run.validate(table_sql, [temp])
+            _swap(run, table_sql, name, temp, drop_old=True)
+        else:
+            _swap(run, table_sql, name, temp, drop_old=True)
+            _resize(run, table_sql, op.column_name, op.length)
+            run.validate(table_sql, [name])
+        return
+    _AlterChoices(run, op, table_sql, name, temp).apply()
+
+
+def _swap(run: OpRunner, table_sql: str, name: str, temp: str, *, drop_old: bool) -> None:
+    if drop_old:
+        run.run(f"ALTER TABLE {table_sql} DROP CONSTRAINT {ident(name)}")
+    run.run(f"ALTER TABLE {table_sql} RENAME CONSTRAINT {ident(temp)} TO {ident(name)}")
+
+
+def _resize(run: OpRunner, table_sql: str, column: str, length: int) -> None:
+    run.run(f"ALTER TABLE {table_sql} ALTER COLUMN {ident(column)} TYPE VARCHAR({length})")
+
+
+class _AlterChoices:
+    """The online decision for alter_choices: read the state, check it, then act."""
+
+    def __init__(
+        self, run: OpRunner, op: AlterChoicesOp, table_sql: str, name: str, temp: str
+    ) -> None:
+        self.run, self.op, self.table_sql, self.name, self.temp = run, op, table_sql, name, temp
+        self.table = run.require_table(op.table_name, op.schema)
+        self.column = run.require_column(self.table, op.column_name)
+        self.label = f"{self.table.name}.{op.column_name}"
+        self.old = catalog.constraint(run.conn, self.table.oid, name)
+        self.new = catalog.constraint(run.conn, self.table.oid, temp)
+
+    def apply(self) -> None:
+        op, run = self.op, self.run
+        if not self.column.is_varchar:
+            raise DefinitionConflict(
+                f"Column {self.label} is not a VARCHAR; alter_choices changes choice columns.",
+                name=self.label,
+                existing=self.column.render(),
+                wanted=f"{ident(op.column_name)} character varying(…) with a CHECK",
+            )
+        current = self.column.varchar_length
+        target = op.length if op.length is not None else current
+        if target is not None:
+            check_values(op.values, column=self.label, length=target)
+        resize = target != current
+        old_choice = self.old.choice() if self.old is not None else None
+        self._check_drift(old_choice)
+
+        if same_set(old_choice, op.column_name, op.values) and not resize:
+            assert self.old is not None
+            if self.new is not None:
+                logs.warn(f"Dropping leftover constraint {self.temp} on {self.table.name}")
+                run.run(f"ALTER TABLE {self.table_sql} DROP CONSTRAINT {ident(self.temp)}")
+            if self.old.validated:
+                logs.warn(f"{self.label} already allows exactly these values, skipping")
+                return
+            preflight_values(run, self.table, op.column_name, op.values)
+            run.validate(self.table_sql, [self.name])
+            return
+
+        # Preflight: nothing has been changed yet.
+        only_added = (
+            self.old is not None
+            and self.old.validated
+            and old_choice is not None
+            and old_choice.column == op.column_name
+            and set(old_choice.values) <= set(op.values)
+        )
+        if not only_added:
+            preflight_values(run, self.table, op.column_name, op.values)
+        narrowing = resize and target is not None and (current is None or target < current)
+        if narrowing:
+            assert target is not None
+            self._preflight_length(target)
+
+        check = check_sql(op.column_name, op.values)
+        if self.table.created_in_transaction:  # invisible to others: swap in place
+            if self.new is not None:
+                run.run(f"ALTER TABLE {self.table_sql} DROP CONSTRAINT {ident(self.temp)}")
+            if self.old is not None:
+                run.run(f"ALTER TABLE {self.table_sql} DROP CONSTRAINT {ident(self.name)}")
+            if resize:
+                assert target is not None
+                _resize(run, self.table_sql, op.column_name, target)
+            run.run(
+                f"ALTER TABLE {self.table_sql} ADD CONSTRAINT {ident(self.name)} CHECK ({check})"
+            )
+            return
+        if self.new is None:
+            run.run(
+                f"ALTER TABLE {self.table_sql} ADD CONSTRAINT {ident(self.temp)} "
+                f"CHECK ({check}) NOT VALID"
+            )
+        if not resize:
+            if self.new is None or not self.new.validated:
+                run.validate(self.table_sql, [self.temp])
+            _swap(run, self.table_sql, self.name, self.temp, drop_old=self.old is not None)
+            return
+        assert target is not None
+        # Type change: no validated CHECK may remain on the column, or PostgreSQL
+        # re-checks it under ACCESS EXCLUSIVE. The NOT VALID one still checks writes.
+        _swap(run, self.table_sql, self.name, self.temp, drop_old=self.old is not None)
+        if narrowing:
+            logs.warn(
+                f"Narrowing {self.label} to VARCHAR({target}) rewrites {self.table.name} "
+                "under ACCESS EXCLUSIVE"
+            )
+        _resize(run, self.table_sql, op.column_name, target)
+        run.validate(self.table_sql, [self.name])
+
+    def _check_drift(self, old_choice: catalog.ChoiceCheck | None) -> None:
+        op = self.op
+        if self.old is not None and self.old.kind != "c":
+            raise DefinitionConflict(
+                f"{self.name} on {self.table.name} is not a CHECK constraint.",
+                name=self.name,
+                existing=self.old.render(),
+                wanted=f"CHECK ({check_sql(op.column_name, op.values)})",
+            )
+        if self.new is not None and not same_set(self.new.choice(), op.column_name, op.values):
+            raise DefinitionConflict(
+                f"A leftover {self.temp} on {self.table.name} checks other values than wanted; "
+                "it is not this migration's.",
+                name=self.temp,
+                existing=self.new.render(),
+                wanted=f"CHECK ({check_sql(op.column_name, op.values)})",
+            )
+        if op.existing_values is None or self.old is None:
+            return
+        expected = (op.existing_values, op.values)
+        if not any(same_set(old_choice, op.column_name, vs) for vs in expected):
+            raise DefinitionConflict(
+                f"{self.name} on {self.table.name} does not allow the values this migration "
+                "expects to change from.",
+                name=self.name,
+                existing=self.old.render(),
+                wanted=f"CHECK ({check_sql(op.column_name, op.existing_values)})",
+            )
+
+    def _preflight_length(self, target: int) -> None:
+        sample = catalog.rows_longer_than(
+            self.run.conn, self.table.name, self.op.column_name, target, schema=self.table.schema
+        )
+        if sample.count:
+            raise violation(
+                self.table.name,
+                self.op.column_name,
+                sample,
+                what=f"narrow {self.label} to VARCHAR({target})",
+                why=f"hold values longer than {target} characters",
+                hints=(
+                    f"Keep the length (omit length=), or shorten those values to {target} "
+                    "characters in a data migration first.",
+                ),
+            )
