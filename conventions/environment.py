@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from conventions import archive, logs
+from conventions.autogen import chain, refuse_enums
 from conventions.diagnose import connection_error
 from conventions.drift import compare_options
 from conventions.naming import revision_stem
@@ -60,7 +61,8 @@ def _common_options(context: EnvironmentContext, metadata: MetaData) -> dict[str
         "target_metadata": metadata,
         **compare_options(),
         "transaction_per_migration": True,
-        "process_revision_directives": _house_file_name(context),
+        # Refuse a revision that would write an Enum (conventions.autogen), then name it.
+        "process_revision_directives": chain(refuse_enums, _house_file_name(context)),
     }
 
 
