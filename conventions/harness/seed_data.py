@@ -58,9 +58,9 @@ class Seeder:
                 for row in self._rows_for(table):
                     _insert_seed_row(connection, table, row, self._next())
                     inserted += 1
+                _advance_sequences(connection, table)
             if self._insert_generated(connection, table):
                 inserted += 1
-            _advance_sequences(connection, table)
         connection.commit()
         return inserted
 
