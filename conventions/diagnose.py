@@ -29,8 +29,10 @@ _CONNECT_HINTS = (
 def _pg(err: BaseException) -> tuple[str | None, str, dict[str, str | None]]:
     orig = err.orig if isinstance(err, DBAPIError) else err
     code = getattr(orig, "pgcode", None)
-    text = (getattr(orig, "pgerror", None) or str(orig)).strip()
     diag = getattr(orig, "diag", None)
+    # message_primary is the message without pgerror's "ERROR:  " prefix and context.
+    primary = getattr(diag, "message_primary", None)
+    text = (primary or getattr(orig, "pgerror", None) or str(orig)).strip()
     fields = {
         "table": getattr(diag, "table_name", None),
         "column": getattr(diag, "column_name", None),

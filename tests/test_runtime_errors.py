@@ -1,0 +1,187 @@
+"""Bad input at run time: one clear paragraph, non-zero exit, database unchanged.
+
+Connection-level cases (malformed URL, unreachable, wrong password, missing
+database) live in test_bad_input.py.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import URL
+
+from conventions.testing import DatabaseFactory, run_cli
+from tests.runtime_support import (
+    MIGRATE,
+    SEED_HEAD,
+    add_revision,
+    column_names,
+    execute,
+    history,
+    rows,
+    scalar,
+    version,
+)
+
+SECRET = "Pa55-w0rd-never-shown"
+
+
+def _fails_cleanly(argv: list[str], url: URL | str, cwd: Path) -> str:
+    result = run_cli(argv, url=url, cwd=cwd)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Traceback" not in output
+    return output
+
+
+@pytest.fixture
+def at_seed_head(project_copy: Path, fresh_db: URL) -> URL:
+    result = run_cli(MIGRATE, url=fresh_db, cwd=project_copy)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return fresh_db
+
+
+def test_relation_missing_names_the_table(project_copy: Path, at_seed_head: URL) -> None:
+    add_revision(
+        project_copy,
+        "dd00000000d1",
+        upgrade="""
+            op.create_table('half_done', sa.Column('id', sa.Integer(), primary_key=True))
+            op.add_column('Offers', sa.Column('x', sa.Integer()))
+        """,
+    )
+    for argv in (MIGRATE, ["alembic", "upgrade", "head"]):
+        output = _fails_cleanly(argv, at_seed_head, project_copy)
+        assert "Migration 20991231-runtime-test-dd00000000d1 failed and was rolled back" in output
+        assert 'Relation does not exist: relation "Offers" does not exist' in output
+        assert "Run earlier migrations first" in output
+        assert "quoted names are case-sensitive" in output
+        assert "renamed" in output
+    assert version(at_seed_head) == [SEED_HEAD]
+    assert scalar(at_seed_head, "SELECT to_regclass('half_done')") is None
+    failures = [row for row in history(at_seed_head) if not row[2]]
+    assert len(failures) == 2 and all(rev == "dd00000000d1" for rev, *_ in failures)
+    assert 'relation "Offers" does not exist' in failures[-1][3]
+
+
+def test_constraint_violation_counts_offending_rows(project_copy: Path, at_seed_head: URL) -> None:
+    execute(
+        at_seed_head,
+        "INSERT INTO customer_segments (id, name) VALUES (1, 'vip');"
+        " INSERT INTO notification_campaigns (id, name, segment_id, campaign_type) VALUES"
+        " (10, 'a', 1, 'lifecycle'), (11, 'b', 1, NULL), (12, 'c', 1, NULL)",
+    )
+    add_revision(
+        project_copy,
+        "dd00000000d2",
+        upgrade="op.alter_column('notification_campaigns', 'campaign_type', nullable=False)",
+    )
+    output = _fails_cleanly(MIGRATE, at_seed_head, project_copy)
+    assert (
+        'Constraint violation: column "campaign_type" of relation "notification_campaigns" '
+        "contains null values — 2 existing row(s) offend, e.g. 11, 12. Nothing was changed."
+    ) in output
+    assert "data migration" in output
+    assert version(at_seed_head) == [SEED_HEAD]
+    nullable = scalar(
+        at_seed_head,
+        "SELECT is_nullable FROM information_schema.columns"
+        " WHERE table_name = 'notification_campaigns' AND column_name = 'campaign_type'",
+    )
+    assert nullable == "YES"
+
+
+def test_check_violation_samples_the_offending_values(
+    project_copy: Path, at_seed_head: URL
+) -> None:
+    execute(
+        at_seed_head,
+        "INSERT INTO offers (id, title, min_loyalty_tier) VALUES"
+        " (1, 'a', 'gold'), (2, 'b', 'silver'), (3, 'c', 'silver'), (4, 'd', NULL)",
+    )
+    add_revision(
+        project_copy,
+        "dd00000000d3",
+        upgrade="""
+            name = op.f('ck_offers_min_loyalty_tier')
+            op.drop_constraint(name, 'offers', type_='check')
+            op.create_check_constraint(name, 'offers', "min_loyalty_tier IN ('gold', 'platinum')")
+        """,
+    )
+    output = _fails_cleanly(MIGRATE, at_seed_head, project_copy)
+    assert 'check constraint "ck_offers_min_loyalty_tier" of relation "offers"' in output
+    assert "— 2 existing row(s) offend, e.g. 'silver'. Nothing was changed." in output
+    constraint = scalar(
+        at_seed_head,
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE conname = 'ck_offers_min_loyalty_tier'",
+    )
+    assert "'bronze'" in constraint  # the old constraint is still there
+
+
+@pytest.fixture
+def limited_role(at_seed_head: URL, db_factory: DatabaseFactory) -> Iterator[URL]:
+    """A login role that may use the version and history tables but owns nothing."""
+    role = f"limited_{uuid.uuid4().hex[:8]}"
+    execute(
+        at_seed_head,
+        f"CREATE ROLE {role} LOGIN PASSWORD '{SECRET}';"
+        f" GRANT SELECT, UPDATE ON alembic_version TO {role};"
+        f" GRANT USAGE ON SCHEMA migration_meta TO {role};"
+        f" GRANT SELECT, INSERT ON migration_meta.history TO {role}",
+    )
+    try:
+        yield at_seed_head.set(username=role, password=SECRET)
+    finally:
+        execute(at_seed_head, f"DROP OWNED BY {role}; DROP ROLE {role}")
+
+
+def test_permission_denied_names_the_privilege(
+    project_copy: Path, at_seed_head: URL, limited_role: URL
+) -> None:
+    add_revision(
+        project_copy,
+        "dd00000000d4",
+        upgrade="op.add_column('offers', sa.Column('x', sa.Integer()))",
+    )
+    output = _fails_cleanly(MIGRATE, limited_role, project_copy)
+    role = limited_role.username
+    assert "Permission denied: must be owner of table offers" in output
+    assert f"(missing: ownership of table offers, for user {role})" in output
+    assert f"ALTER TABLE offers OWNER TO {role};" in output
+    assert SECRET not in output
+    assert "x" not in column_names(at_seed_head, "offers")
+    assert version(at_seed_head) == [SEED_HEAD]
+    failure = rows(
+        at_seed_head,
+        "SELECT revision, success, db_user, error FROM migration_meta.history"
+        " ORDER BY id DESC LIMIT 1",
+    )[0]
+    assert failure[:3] == ("dd00000000d4", False, role)
+    assert SECRET not in failure[3]
+
+
+def test_multiple_heads_are_named(project_copy: Path, at_seed_head: URL) -> None:
+    add_revision(
+        project_copy,
+        "ee00000000e1",
+        upgrade="op.create_table('left_t', sa.Column('id', sa.Integer(), primary_key=True))",
+    )
+    add_revision(
+        project_copy,
+        "ee00000000e2",
+        upgrade="op.create_table('right_t', sa.Column('id', sa.Integer(), primary_key=True))",
+    )
+    before = history(at_seed_head)
+    for argv in (MIGRATE, ["alembic", "upgrade", "head"]):
+        output = _fails_cleanly(argv, at_seed_head, project_copy)
+        assert "Multiple heads: ee00000000e1, ee00000000e2" in output
+        assert "alembic merge -m 'merge heads' ee00000000e1 ee00000000e2" in output
+    assert version(at_seed_head) == [SEED_HEAD]
+    assert history(at_seed_head) == before
+    status = run_cli(["-m", "conventions", "status", "--check"], url=at_seed_head, cwd=project_copy)
+    assert status.returncode == 1
+    assert "Heads:    ee00000000e1, ee00000000e2  ← multiple heads" in status.stdout
