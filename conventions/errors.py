@@ -279,3 +279,22 @@ class SchemaDrift(ConventionsError):
         self.differences = tuple(differences)
         listed = "\n".join(f"  - {line}" for line in self.differences)
         super().__init__(f"{message}\n{listed}", hints=hints)
+
+
+class EnumNotAllowed(ConventionsError):
+    """Autogenerate would write a native ENUM (sa.Enum / postgresql.ENUM) into a migration."""
+
+    def __init__(self, columns: Sequence[str]) -> None:
+        self.columns = tuple(columns)
+        super().__init__(
+            f"Autogenerate would write an Enum type for {', '.join(self.columns)}. House "
+            "policy: enumerated values are VARCHAR + a named CHECK, never a native ENUM. "
+            "No migration was written.",
+            hints=[
+                "Declare the column with conventions.Choice([...]) or Choice(MyEnum) "
+                "(it stores the values), then autogenerate again.",
+                "Converting a column that is a native ENUM in the database: write that "
+                "migration by hand (op.alter_column(..., type_=sa.String(n)), then "
+                "op.alter_choices(...)).",
+            ],
+        )

@@ -1,0 +1,20 @@
+"""Autogenerate that writes house migrations and sees changes of allowed values.
+
+Importing this package (``import conventions`` does) registers, in Alembic's global
+registries:
+
+- comparators (:mod:`~conventions.autogen.compare`) that compare a ``Choice`` column's
+  allowed set and length with the live catalog, and turn Alembic's column and table
+  operations for choice columns into the house ops;
+- renderers (:mod:`~conventions.autogen.render`) that write ``op.add_choice_column``,
+  ``op.alter_choices`` and ``op.drop_choice_column``;
+- the post-write hook ``house_unused_imports`` (:mod:`~conventions.autogen.imports`).
+
+:func:`refuse_enums` is the ``process_revision_directives`` step that keeps any
+Enum type out of a written migration; ``conventions.environment`` chains it.
+"""
+
+from conventions.autogen import compare, imports, render
+from conventions.autogen.rewrite import chain, refuse_enums
+
+__all__ = ["chain", "compare", "imports", "refuse_enums", "render"]

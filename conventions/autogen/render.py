@@ -1,0 +1,91 @@
+"""How autogenerate writes the house choice ops (Alembic's ``render.py`` for ``choice_ops``).
+
+Each renderer writes the call a person would type, with every argument that fixes
+the result spelled out: ``length=`` is always written, even when it equals today's
+default, because a migration must mean the same thing after the default changes.
+Values are Python literals (``repr``), so quotes, backslashes and unicode survive
+exactly; the post-write hook (ruff format) then lays the call out in house style.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from alembic.autogenerate import renderers
+from alembic.autogenerate.api import AutogenContext
+
+from conventions.autogen.changes import ChoiceCheckDropped
+from conventions.ops.choice_ops import AddChoiceColumnOp, AlterChoicesOp, DropChoiceColumnOp
+
+
+def _prefix(autogen_context: AutogenContext) -> str:
+    return autogen_context.opts.get("alembic_module_prefix") or "op."
+
+
+def _values(values: Iterable[str]) -> str:
+    return "[" + ", ".join(repr(v) for v in values) + "]"
+
+
+def _call(autogen_context: AutogenContext, name: str, args: list[str], kw: dict[str, Any]) -> str:
+    parts = args + [f"{key}={value}" for key, value in kw.items()]
+    return f"{_prefix(autogen_context)}{name}({', '.join(parts)})"
+
+
+@renderers.dispatch_for(AddChoiceColumnOp)
+def _add_choice_column(autogen_context: AutogenContext, op: AddChoiceColumnOp) -> str:
+    kw: dict[str, Any] = {"length": op.length}
+    if not op.nullable:
+        kw["nullable"] = False
+    if op.server_default is not None:
+        kw["server_default"] = repr(op.server_default)
+    if op.comment is not None:
+        kw["comment"] = repr(op.comment)
+    if op.schema is not None:
+        kw["schema"] = repr(op.schema)
+    args = [repr(op.table_name), repr(op.column_name), _values(op.values)]
+    return _call(autogen_context, "add_choice_column", args, kw)
+
+
+@renderers.dispatch_for(AlterChoicesOp)
+def _alter_choices(autogen_context: AutogenContext, op: AlterChoicesOp) -> str:
+    kw: dict[str, Any] = {}
+    if op.length is not None:
+        kw["length"] = op.length
+    if op.existing_values is not None:
+        kw["existing_values"] = _values(op.existing_values)
+    if op.existing_length is not None:
+        kw["existing_length"] = op.existing_length
+    if op.schema is not None:
+        kw["schema"] = repr(op.schema)
+    args = [repr(op.table_name), repr(op.column_name), _values(op.values)]
+    return _call(autogen_context, "alter_choices", args, kw)
+
+
+@renderers.dispatch_for(DropChoiceColumnOp)
+def _drop_choice_column(autogen_context: AutogenContext, op: DropChoiceColumnOp) -> str:
+    kw: dict[str, Any] = {"schema": repr(op.schema)} if op.schema is not None else {}
+    return _call(
+        autogen_context, "drop_choice_column", [repr(op.table_name), repr(op.column_name)], kw
+    )
+
+
+@renderers.dispatch_for(ChoiceCheckDropped)
+def _drop_choice_check(autogen_context: AutogenContext, op: ChoiceCheckDropped) -> list[str]:
+    name = f"{_prefix(autogen_context)}f({str(op.constraint_name)!r})"
+    kw: dict[str, Any] = {"type_": repr("check")}
+    if op.schema is not None:
+        kw["schema"] = repr(op.schema)
+    lines = [_call(autogen_context, "drop_constraint", [name, repr(op.table_name)], kw)]
+    if op.restore is not None:
+        # A hand-written CHECK of the house name was swapped out by the upgrade.
+        restore_kw = {"schema": repr(op.schema)} if op.schema is not None else {}
+        lines.append(
+            _call(
+                autogen_context,
+                "add_check_constraint",
+                [name, repr(op.table_name), repr(op.restore)],
+                restore_kw,
+            )
+        )
+    return lines
