@@ -158,6 +158,29 @@ def test_migration_that_loses_rows_fails_naming_revision_table_and_rows(
     ]
 
 
+def test_round_trip_that_truncates_values_fails_though_the_schema_is_restored(
+    project_copy: Path, server: ScratchServer
+) -> None:
+    rev = add_revision(
+        project_copy,
+        "20991209-shorten-offer-titles",
+        "f00dfeed0010",
+        head_of(project_copy),
+        'op.alter_column("offers", "title", type_=sa.String(12),'
+        ' postgresql_using="left(title, 12)")',
+        'op.alter_column("offers", "title", type_=sa.String(200))',
+    )
+    ladder = ladder_on(project_copy, server)
+    with ladder.before(rev) as connection:
+        check_round_trip(ladder.project, connection, rev)  # the schema comes back exactly
+    with ladder.before(rev) as connection, pytest.raises(DataNotPreserved) as caught:
+        check_data_survives(ladder.project, connection, rev)
+    (stage, changes), *_ = caught.value.problems
+    assert (stage, changes.table, changes.lost) == ("downgrade", "public.offers", [])
+    assert "id=1: title '10% off, this week only' -> '10% off, thi'" in changes.changed
+    assert "public.offers: downgrade changed" in str(caught.value)
+
+
 def test_model_change_without_migration_fails_the_test_module(
     project_copy: Path, server: ScratchServer
 ) -> None:
