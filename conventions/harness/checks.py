@@ -146,8 +146,12 @@ def check_single_head(alembic_runner: Any) -> None:
 
 
 def check_models_match(alembic_runner: Any, project: Project) -> None:
-    """pytest-alembic's models-match-DDL test (Alembic's own comparison, every comparator
-    registered with ``comparators.dispatch_for`` included), naming the head it ran at."""
+    """pytest-alembic's models-match-DDL test, naming the head it ran at.
+
+    It autogenerates through the project's env.py, so the comparison is Alembic's own
+    with every comparator registered through ``comparators.dispatch_for`` (the house
+    choice-value comparison among them) and the env's compare options.
+    """
     from pytest_alembic.plugin.error import AlembicTestFailure
     from pytest_alembic.tests import test_model_definitions_match_ddl
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from alembic.config import Config
 from sqlalchemy.engine import Connection
 
 from conventions.harness.databases import ScratchServer
@@ -66,7 +67,7 @@ def migration_ladder(
 
 
 @pytest.fixture
-def alembic_config(migration_project: Project):  # -> alembic.config.Config
+def alembic_config(migration_project: Project) -> Config:
     """pytest-alembic's config: the project's own alembic.ini and env.py."""
     return migration_project.config()
 

@@ -75,11 +75,10 @@ class Seeder:
 
     def _insert_generated(self, connection: Connection, table: Table) -> bool:
         n = self._next()
-        full = {c.name: generated_value(connection, table, c, n) for c in table.columns}
-        full = {
-            name: None if value is _IMPOSSIBLE and table.column(name).nullable else value
-            for name, value in full.items()
-        }
+        full = {}
+        for column in table.columns:
+            value = generated_value(connection, table, column, n)
+            full[column.name] = None if value is _IMPOSSIBLE and column.nullable else value
         required = {
             c.name: full[c.name] for c in table.columns if not (c.nullable or c.has_default)
         }
