@@ -16,7 +16,7 @@ from typing import Any
 
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import Engine
 
 import conventions  # noqa: F401  (registers the house ops)
@@ -69,6 +69,35 @@ def statements(script: str) -> list[str]:
     return out
 
 
+_DDL = ("ALTER ", "CREATE ", "DROP ", "COMMENT ")
+
+
+@contextmanager
+def recording(engine: Engine) -> Iterator[list[tuple[str, bool]]]:
+    """Record every statement sent to the server as (one-line SQL, autocommit?).
+
+    ``autocommit`` True means the statement ran outside any transaction block —
+    Alembic's autocommit block — i.e. in a transaction of its own.
+    """
+    seen: list[tuple[str, bool]] = []
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(
+            (" ".join(statement.split()), bool(conn.connection.dbapi_connection.autocommit))
+        )
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def ddl(seen: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """Only the schema-changing statements of a recording (catalog reads left out)."""
+    return [(s, auto) for s, auto in seen if s.startswith(_DDL) and "house_shadow" not in s]
+
+
 def sql(engine: Engine, statement: str, **params: Any) -> list[tuple]:
     with engine.begin() as conn:
         result = conn.execute(text(statement), params)
@@ -102,7 +131,9 @@ def snapshot(engine: Engine, table: str) -> dict[str, Any]:
             **rel,
         ),
         "comment": sql(engine, "SELECT obj_description(to_regclass(:t), 'pg_class')", **rel),
-        "rows": sql(engine, f'SELECT * FROM "{table}" ORDER BY 1') if _exists(engine, table) else [],
+        "rows": sql(engine, f'SELECT * FROM "{table}" ORDER BY 1')
+        if _exists(engine, table)
+        else [],
     }
 
 

@@ -27,13 +27,18 @@ def alter_choices(operations: Operations, op: AlterChoicesOp) -> None:
     temp = fit_name(f"{name}_new")
     check = check_sql(op.column_name, op.values)
     if run.offline:
-        run.run(f"ALTER TABLE {table_sql} ADD CONSTRAINT {ident(temp)} CHECK ({check}) NOT VALID")
         if op.length is None:
+            run.run(
+                f"ALTER TABLE {table_sql} ADD CONSTRAINT {ident(temp)} CHECK ({check}) NOT VALID"
+            )
             run.validate(table_sql, [temp])
             _swap(run, table_sql, name, temp, drop_old=True)
         else:
-            _swap(run, table_sql, name, temp, drop_old=True)
+            run.run(f"ALTER TABLE {table_sql} DROP CONSTRAINT {ident(name)}")
             _resize(run, table_sql, op.column_name, op.length)
+            run.run(
+                f"ALTER TABLE {table_sql} ADD CONSTRAINT {ident(name)} CHECK ({check}) NOT VALID"
+            )
             run.validate(table_sql, [name])
         return
     _AlterChoices(run, op, table_sql, name, temp).apply()
@@ -92,6 +97,10 @@ class _AlterChoices:
             return
 
         # Preflight: nothing has been changed yet.
+        narrowing = resize and target is not None and (current is None or target < current)
+        if narrowing:
+            assert target is not None
+            self._preflight_length(target)
         only_added = (
             self.old is not None
             and self.old.validated
@@ -101,44 +110,40 @@ class _AlterChoices:
         )
         if not only_added:
             preflight_values(run, self.table, op.column_name, op.values)
-        narrowing = resize and target is not None and (current is None or target < current)
-        if narrowing:
-            assert target is not None
-            self._preflight_length(target)
 
         check = check_sql(op.column_name, op.values)
-        if self.table.created_in_transaction:  # invisible to others: swap in place
-            if self.new is not None:
-                run.run(f"ALTER TABLE {self.table_sql} DROP CONSTRAINT {ident(self.temp)}")
-            if self.old is not None:
-                run.run(f"ALTER TABLE {self.table_sql} DROP CONSTRAINT {ident(self.name)}")
-            if resize:
-                assert target is not None
-                _resize(run, self.table_sql, op.column_name, target)
-            run.run(
-                f"ALTER TABLE {self.table_sql} ADD CONSTRAINT {ident(self.name)} CHECK ({check})"
-            )
-            return
-        if self.new is None:
-            run.run(
-                f"ALTER TABLE {self.table_sql} ADD CONSTRAINT {ident(self.temp)} "
-                f"CHECK ({check}) NOT VALID"
-            )
-        if not resize:
+        in_place = self.table.created_in_transaction  # nobody else can see the table
+        if not resize and not in_place:
+            if self.new is None:
+                run.run(
+                    f"ALTER TABLE {self.table_sql} ADD CONSTRAINT {ident(self.temp)} "
+                    f"CHECK ({check}) NOT VALID"
+                )
             if self.new is None or not self.new.validated:
                 run.validate(self.table_sql, [self.temp])
             _swap(run, self.table_sql, self.name, self.temp, drop_old=self.old is not None)
             return
-        assert target is not None
-        # Type change: no validated CHECK may remain on the column, or PostgreSQL
-        # re-checks it under ACCESS EXCLUSIVE. The NOT VALID one still checks writes.
-        _swap(run, self.table_sql, self.name, self.temp, drop_old=self.old is not None)
-        if narrowing:
-            logs.warn(
-                f"Narrowing {self.label} to VARCHAR({target}) rewrites {self.table.name} "
-                "under ACCESS EXCLUSIVE"
-            )
-        _resize(run, self.table_sql, op.column_name, target)
+        # Type change: PostgreSQL re-checks every *validated* CHECK on a column whose
+        # type changes, scanning under ACCESS EXCLUSIVE, and re-deparses it. So in one
+        # transaction — atomic to every other session, never a visible moment without
+        # a constraint — drop the old CHECK, change the type, add the new one NOT VALID
+        # (parsed fresh against the new type); validate after the commit.
+        for leftover, present in ((self.temp, self.new), (self.name, self.old)):
+            if present is not None:
+                run.run(f"ALTER TABLE {self.table_sql} DROP CONSTRAINT {ident(leftover)}")
+        if resize:
+            assert target is not None
+            if narrowing:
+                logs.warn(
+                    f"Narrowing {self.label} to VARCHAR({target}) rewrites {self.table.name} "
+                    "under ACCESS EXCLUSIVE"
+                )
+            _resize(run, self.table_sql, op.column_name, target)
+        add = f"ALTER TABLE {self.table_sql} ADD CONSTRAINT {ident(self.name)} CHECK ({check})"
+        if in_place:
+            run.run(add)
+            return
+        run.run(f"{add} NOT VALID")
         run.validate(self.table_sql, [self.name])
 
     def _check_drift(self, old_choice: catalog.ChoiceCheck | None) -> None:

@@ -159,12 +159,13 @@ class AlterChoicesOp(MigrateOperation):
            ck_<table>_<column>`` — ACCESS EXCLUSIVE, instant, one transaction.
 
         Changing the length (``length=``): PostgreSQL re-checks every *validated* CHECK
-        on a column whose type changes, under ACCESS EXCLUSIVE. So the new constraint
-        replaces the old one NOT VALID first (still checking every new write), then
-        ``ALTER COLUMN … TYPE VARCHAR(n)``, then the commit and VALIDATE. Widening is
-        then metadata-only (no rewrite, no scan, no index rebuild); narrowing rewrites
-        the table under ACCESS EXCLUSIVE and logs a warning — on a big table, keep the
-        length.
+        on a column whose type changes, scanning under ACCESS EXCLUSIVE. So one
+        transaction — atomic to every other session — drops the old CHECK, runs
+        ``ALTER COLUMN … TYPE VARCHAR(n)`` and adds the new CHECK NOT VALID (new writes
+        are checked from the moment anyone can see the change); VALIDATE follows after
+        the commit. Widening is then metadata-only (no rewrite, no scan, no index
+        rebuild); narrowing rewrites the table under ACCESS EXCLUSIVE and logs a
+        warning — on a big table, keep the length.
 
         ``existing_values`` (what autogenerate writes) makes the op reversible and
         turns an unexpected current set into a DefinitionConflict. Idempotent: a column
