@@ -1,0 +1,131 @@
+"""Rollback never silently loses data: downgrades archive what they drop, restorably."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.engine import URL
+
+from conventions.testing import run_cli
+from tests.runtime_support import (
+    MIGRATE,
+    add_revision,
+    column_names,
+    execute,
+    rows,
+    scalar,
+    version,
+)
+
+OFFERS = "SELECT id, title, min_loyalty_tier, loyalty_points_cost FROM offers ORDER BY id"
+SESSIONS = "SELECT id, session_token, user_agent FROM business_sessions ORDER BY id"
+ARCHIVES = [
+    "business_sessions__user_agent__5b8e1f4a7c02",
+    "business_sessions__1d9f7c3e5a01",
+    "offers__loyalty_points_cost__c4d8e2a61b29",
+    "offers__min_loyalty_tier__c4d8e2a61b29",
+]
+
+
+def _conventions(*args: str, url: URL) -> tuple[int, str]:
+    result = run_cli(["-m", "conventions", *args], url=url)
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_downgrade_archives_data_and_restore_puts_it_back(fresh_db: URL) -> None:
+    assert run_cli(MIGRATE, url=fresh_db).returncode == 0
+    execute(
+        fresh_db,
+        "INSERT INTO offers (title, min_loyalty_tier, loyalty_points_cost) VALUES"
+        " ('a', 'gold', 10), ('b', NULL, NULL), ('c', 'silver', NULL);"
+        " INSERT INTO business_sessions (business_id, session_token, expires_at, user_agent)"
+        " VALUES (1, 't1', now(), 'curl/8'), (2, 't2', now(), NULL)",
+    )
+    offers, sessions = rows(fresh_db, OFFERS), rows(fresh_db, SESSIONS)
+
+    down = run_cli(["alembic", "downgrade", "8b2e4d6f0a14"], url=fresh_db)
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert (
+        "[warn] Archived offers.min_loyalty_tier before dropping it: 3 row(s), 2 non-NULL, "
+        "into migration_archive.offers__min_loyalty_tier__c4d8e2a61b29. Restore after upgrading "
+        "again: python -m conventions archive restore offers__min_loyalty_tier__c4d8e2a61b29"
+    ) in down.stdout
+    assert "Archived table business_sessions before dropping it: 2 row(s) into" in down.stdout
+    assert "Archived business_sessions.user_agent before dropping it: 2 row(s), 1 non-NULL" in (
+        down.stdout
+    )
+    assert "min_loyalty_tier" not in column_names(fresh_db, "offers")
+    archived = rows(
+        fresh_db,
+        "SELECT * FROM migration_archive.offers__min_loyalty_tier__c4d8e2a61b29 ORDER BY id",
+    )
+    assert archived == [(1, "gold"), (2, None), (3, "silver")]
+
+    code, listing = _conventions("archive", "list", url=fresh_db)
+    assert code == 0
+    assert [line.split()[0] for line in listing.splitlines()] == ARCHIVES
+    assert "3 row(s) of public.offers.min_loyalty_tier, downgrade of c4d8e2a61b29" in listing
+
+    # Too early: the column does not exist yet, so nothing is touched.
+    code, early = _conventions("archive", "restore", ARCHIVES[3], url=fresh_db)
+    assert code == 1
+    assert f"Cannot restore {ARCHIVES[3]}: min_loyalty_tier does not exist in the database now" in (
+        early
+    )
+    assert "Upgrade past revision c4d8e2a61b29 first (make migrate)" in early
+
+    assert run_cli(MIGRATE, url=fresh_db).returncode == 0
+    code, restored = _conventions("archive", "restore", *ARCHIVES[1:], ARCHIVES[0], url=fresh_db)
+    assert code == 0, restored
+    assert "Restored 3 row(s) from migration_archive.offers__min_loyalty_tier__c4d8e2a61b29" in (
+        restored
+    )
+    assert rows(fresh_db, OFFERS) == offers
+    assert rows(fresh_db, SESSIONS) == sessions
+    # The id sequence moved past the restored rows: new rows do not collide.
+    execute(
+        fresh_db,
+        "INSERT INTO business_sessions (business_id, session_token, expires_at)"
+        " VALUES (3, 't3', now())",
+    )
+
+    code, purged = _conventions("archive", "purge", "--all", url=fresh_db)
+    assert code == 0, purged
+    assert (
+        scalar(fresh_db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'migration_archive'")
+        == 0
+    )
+    assert _conventions("archive", "list", url=fresh_db)[1].strip() == "No archived data."
+
+
+def test_downgrade_of_empty_columns_archives_nothing(fresh_db: URL) -> None:
+    assert run_cli(MIGRATE, url=fresh_db).returncode == 0
+    down = run_cli(["alembic", "downgrade", "-1"], url=fresh_db)
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert "Archived" not in down.stdout
+    assert scalar(fresh_db, "SELECT to_regnamespace('migration_archive')") is None
+
+
+def test_failed_downgrade_keeps_neither_archive_nor_drop(project_copy: Path, fresh_db: URL) -> None:
+    add_revision(
+        project_copy,
+        "ff00000000f1",
+        upgrade="op.add_column('offers', sa.Column('badge', sa.Text()))",
+        downgrade="""
+            op.drop_column('offers', 'badge')
+            op.execute('SELECT 1 / 0')
+        """,
+    )
+    assert run_cli(MIGRATE, url=fresh_db, cwd=project_copy).returncode == 0
+    execute(fresh_db, "INSERT INTO offers (title, badge) VALUES ('a', 'new')")
+    down = run_cli(["alembic", "downgrade", "-1"], url=fresh_db, cwd=project_copy)
+    output = down.stdout + down.stderr
+    assert down.returncode != 0, output
+    assert "division by zero" in output
+    assert "badge" in column_names(fresh_db, "offers")
+    assert scalar(fresh_db, "SELECT count(*) FROM migration_meta.archives") == 0
+    assert (
+        scalar(fresh_db, "SELECT to_regclass('migration_archive.offers__badge__ff00000000f1')")
+        is None
+    )
+    assert version(fresh_db) == ["ff00000000f1"]
