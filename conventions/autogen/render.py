@@ -14,8 +14,10 @@ from typing import Any
 
 from alembic.autogenerate import renderers
 from alembic.autogenerate.api import AutogenContext
+from alembic.autogenerate.render import _constraint_renderers
 
 from conventions.autogen.changes import ChoiceCheckDropped
+from conventions.autogen.tables import ChoiceCheck
 from conventions.ops.choice_ops import AddChoiceColumnOp, AlterChoicesOp, DropChoiceColumnOp
 
 
@@ -89,3 +91,17 @@ def _drop_choice_check(autogen_context: AutogenContext, op: ChoiceCheckDropped) 
             )
         )
     return lines
+
+
+# Alembic renders constraints inside create_table through this dispatcher, by type.
+# It is private API (stable since Alembic 0.8, and the version is pinned); the
+# public render_item hook would need every env.py to configure it, and
+# tests/test_autogenerate_compare.py fails loudly if the dispatcher goes away.
+@_constraint_renderers.dispatch_for(ChoiceCheck)
+def _choice_check(
+    constraint: ChoiceCheck, autogen_context: AutogenContext, namespace_metadata: Any
+) -> str:
+    sa = autogen_context.opts.get("sqlalchemy_module_prefix") or "sa."
+    name = f"{_prefix(autogen_context)}f({str(constraint.name)!r})"
+    expression = f"{sa}column({constraint.column_name!r}).in_({_values(constraint.values)})"
+    return f"{sa}CheckConstraint({expression}, name={name})"

@@ -3,13 +3,14 @@
 Left alone, autogenerate would write ``conventions.choice.Choice([...])`` as the
 column type of a new table, tying the migration to today's model code, and leave
 the CHECK implicit. Here each ``Choice`` column becomes a plain ``String(length)``
-and its CHECK an explicit ``sa.CheckConstraint("col IN (…)", name=op.f("ck_…"))``
-in the same ``create_table`` call: created with the table, validated at once (nobody
-else can see the table yet), named as every later migration expects.
+and its CHECK an explicit ``sa.CheckConstraint(sa.column("col").in_([...]),
+name=op.f("ck_…"))`` in the same ``create_table`` call: created with the table,
+validated at once (nobody else can see the table yet), named as every later
+migration expects.
 
 The same applies to the ``create_table`` a ``drop_table`` downgrade writes from the
 reflected table: a house CHECK is rewritten from PostgreSQL's
-``(col)::text = ANY ((ARRAY[…])::text[])`` into the same readable ``IN (…)`` form.
+``(col)::text = ANY ((ARRAY[…])::text[])`` into the same form.
 """
 
 from __future__ import annotations
@@ -18,41 +19,35 @@ from typing import Any
 
 from alembic.operations.ops import CreateTableOp
 from sqlalchemy import CheckConstraint, Column, String
+from sqlalchemy import column as sa_column
 from sqlalchemy.schema import DefaultClause
 from sqlalchemy.sql.elements import conv
 
 from conventions.check_parser import parse_choice_check
 from conventions.choice import Choice, constraint_name
-from conventions.sqltext import ident
 
 
-def _literal(value: str) -> str:
-    """A SQL string literal that survives being written into ``sa.CheckConstraint("…")``.
+class ChoiceCheck(CheckConstraint):
+    """The CHECK of a choice column, kept as (column, values) so it renders as Python.
 
-    ``CheckConstraint`` turns its text into ``sa.text()``, which reads ``:name`` as a
-    bind parameter (and ``\\:`` as an escaped colon) and, with psycopg2, doubles ``%``.
-    So a value holding ``:``, ``%`` or a backslash is written as an ``E'…'`` literal
-    with those characters as octal escapes: the text then holds none of them, and
-    PostgreSQL reads back exactly the value.
+    Written as ``sa.CheckConstraint(sa.column("kind").in_([...]), name=op.f(...))``:
+    SQLAlchemy quotes the values when it emits the DDL (no hand-escaped SQL string in
+    the migration, no ``:name`` read as a bind parameter), and a long list of values
+    wraps over lines where a SQL string could not (ruff's line length).
     """
-    body = value.replace("'", "''")
-    if not any(ch in value for ch in ":%\\"):
-        return f"'{body}'"
-    body = body.replace("\\", "\\\\").replace(":", "\\072").replace("%", "\\045")
-    return f"E'{body}'"
 
+    def __init__(self, table: str, column: str, values: tuple[str, ...]) -> None:
+        self.choice_table = table
+        self.column_name = column
+        self.values = tuple(values)
+        super().__init__(
+            sa_column(column).in_(self.values), name=conv(constraint_name(table, column))
+        )
 
-def check_text(column: str, values: tuple[str, ...]) -> str:
-    """Return ``col IN ('a', 'b')`` for a choice column's CHECK, safe for ``sa.text()``."""
-    name = ident(column)
-    if ":" in name or "%" in name:
-        raise ValueError(f"cannot write a CHECK for a column named {column!r}")
-    return f"{name} IN ({', '.join(_literal(v) for v in values)})"
-
-
-def house_check(table: str, column: str, values: tuple[str, ...]) -> CheckConstraint:
-    """The explicit CHECK a ``Choice`` column stands for, under its final name."""
-    return CheckConstraint(check_text(column, values), name=conv(constraint_name(table, column)))
+    def _copy(self, **kw: Any) -> ChoiceCheck:
+        # Alembic copies constraints into each Table it builds (CheckConstraint._copy
+        # would return the base class, and the Python rendering with it).
+        return self._schema_item_copy(ChoiceCheck(self.choice_table, self.column_name, self.values))
 
 
 def _plain_column(column: Column[Any]) -> Column[Any]:
@@ -106,7 +101,7 @@ def house_create_table(op: CreateTableOp) -> CreateTableOp:
             continue  # the type's own CHECK; replaced by the explicit one below
         else:
             items.append(item)
-    items.extend(house_check(op.table_name, name, c.values) for name, c in choices.items())
+    items.extend(ChoiceCheck(op.table_name, name, c.values) for name, c in choices.items())
     return _rebuild(op, items)
 
 
@@ -123,7 +118,7 @@ def house_recreate_table(op: CreateTableOp) -> CreateTableOp:
                 and found.column in columns
                 and str(item.name) == constraint_name(op.table_name, found.column)
             ):
-                items.append(house_check(op.table_name, found.column, found.values))
+                items.append(ChoiceCheck(op.table_name, found.column, found.values))
                 changed = True
                 continue
         items.append(item)
