@@ -16,7 +16,9 @@ from sqlalchemy.util import md5_hex
 
 MAX_IDENTIFIER = 63  # NAMEDATALEN - 1
 
-_PREPARER = postgresql.dialect().identifier_preparer
+# A "named"-paramstyle dialect: the default (pyformat) preparer would double "%" in
+# identifiers for the driver, and callers escape once, where the text is executed.
+_PREPARER = postgresql.dialect(paramstyle="named").identifier_preparer
 
 
 def ident(name: str) -> str:

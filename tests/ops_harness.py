@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 import conventions  # noqa: F401  (registers the house ops)
 from conventions.naming import NAMING_CONVENTION
+from conventions.sqltext import ident
 
 
 def _opts(**extra: Any) -> dict[str, Any]:
@@ -114,31 +115,33 @@ def snapshot(engine: Engine, table: str) -> dict[str, Any]:
             " pg_get_expr(d.adbin, d.adrelid), col_description(attrelid, attnum)"
             " FROM pg_attribute a LEFT JOIN pg_attrdef d"
             " ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
-            " WHERE attrelid = to_regclass(:t) AND attnum > 0 AND NOT attisdropped"
+            " WHERE attrelid = to_regclass(quote_ident(:t)) AND attnum > 0 AND NOT attisdropped"
             " ORDER BY attnum",
             **rel,
         ),
         "constraints": sql(
             engine,
             "SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint"
-            " WHERE conrelid = to_regclass(:t) ORDER BY conname",
+            " WHERE conrelid = to_regclass(quote_ident(:t)) ORDER BY conname",
             **rel,
         ),
         "indexes": sql(
             engine,
             "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid), indisvalid"
-            " FROM pg_index WHERE indrelid = to_regclass(:t) ORDER BY 1",
+            " FROM pg_index WHERE indrelid = to_regclass(quote_ident(:t)) ORDER BY 1",
             **rel,
         ),
-        "comment": sql(engine, "SELECT obj_description(to_regclass(:t), 'pg_class')", **rel),
-        "rows": sql(engine, f'SELECT * FROM "{table}" ORDER BY 1')
+        "comment": sql(
+            engine, "SELECT obj_description(to_regclass(quote_ident(:t)), 'pg_class')", **rel
+        ),
+        "rows": sql(engine, f"SELECT * FROM {ident(table)} ORDER BY 1")
         if _exists(engine, table)
         else [],
     }
 
 
 def _exists(engine: Engine, table: str) -> bool:
-    return bool(sql(engine, "SELECT to_regclass(:t) IS NOT NULL", t=table)[0][0])
+    return bool(sql(engine, "SELECT to_regclass(quote_ident(:t)) IS NOT NULL", t=table)[0][0])
 
 
 def checks(engine: Engine, table: str) -> dict[str, tuple[str, bool]]:
@@ -146,7 +149,7 @@ def checks(engine: Engine, table: str) -> dict[str, tuple[str, bool]]:
     rows = sql(
         engine,
         "SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint"
-        " WHERE conrelid = to_regclass(:t) AND contype = 'c'",
+        " WHERE conrelid = to_regclass(quote_ident(:t)) AND contype = 'c'",
         t=table,
     )
     return {name: (definition, valid) for name, definition, valid in rows}

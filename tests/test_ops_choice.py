@@ -260,3 +260,18 @@ def test_drop_choice_column_without_its_check_still_drops_the_column(engine: Eng
     with recording(engine) as seen:
         apply(engine, lambda op: op.drop_choice_column("orders", "status"))
     assert [s for s, _ in ddl(seen)] == ["ALTER TABLE orders DROP COLUMN status"]
+
+
+def test_hostile_identifiers_are_quoted_everywhere(engine: Engine) -> None:
+    table, column = 'Order%s "x"', "Sta%(tus)s"
+    sql(engine, 'CREATE TABLE "Order%s ""x""" (id bigserial PRIMARY KEY)')
+    sql(engine, 'INSERT INTO "Order%s ""x""" DEFAULT VALUES')
+    for _ in range(2):
+        apply(engine, lambda op: op.add_choice_column(table, column, TRICKY, length=40))
+    apply(engine, lambda op: op.alter_choices(table, column, TRICKY[:3], length=40))
+    found = checks(engine, table)[f"ck_{table}_{column}"]
+    parsed = parse_choice_check(found[0])
+    assert found[1] and parsed is not None and parsed.values == tuple(TRICKY[:3])
+    for _ in range(2):
+        apply(engine, lambda op: op.drop_choice_column(table, column))
+    assert checks(engine, table) == {}

@@ -76,8 +76,8 @@ def test_identifiers_are_quoted_exactly_when_postgresql_needs_it() -> None:
     )
     reserved = script(lambda op: op.add_choice_column("user", "select", ["a"]))
     assert reserved[1] == 'ALTER TABLE "user" ADD COLUMN "select" VARCHAR(20)'
-    hostile = script(lambda op: op.add_choice_column('t"; DROP TABLE x; --', "c", ["a"]))
-    assert hostile[1] == 'ALTER TABLE "t""; DROP TABLE x; --" ADD COLUMN c VARCHAR(20)'
+    hostile = script(lambda op: op.add_choice_column('t"; DROP TABLE x; --', "c%(x)s", ["a"]))
+    assert hostile[1] == 'ALTER TABLE "t""; DROP TABLE x; --" ADD COLUMN "c%(x)s" VARCHAR(20)'
 
 
 def test_alter_choices_offline_validates_the_new_check_before_dropping_the_old() -> None:
@@ -269,7 +269,7 @@ def test_reverse_of_each_op() -> None:
     assert (fk.constraint_name, fk.constraint_type) == ("fk", "foreignkey")
     index = AddIndexOp("ix", "t", ["c"], postgresql_concurrently=True).reverse()
     assert isinstance(index, alembic_ops.DropIndexOp)
-    assert index.kw == {"postgresql_concurrently": True}
+    assert (index.index_name, index.kw) == ("ix", {})
     comment = AddCommentOp("t", "new", existing_comment="old").reverse()
     assert (comment.comment, comment.existing_comment) == ("old", "new")
     column = EnsureColumnOp("t", sa.Column("n", sa.Integer)).reverse()

@@ -73,8 +73,10 @@ class AddIndexOp(MigrateOperation):
         return operations.invoke(op)
 
     def reverse(self) -> DropIndexOp:
-        kw = {"postgresql_concurrently": True} if self.concurrently else {}
-        return DropIndexOp(self.index_name, self.table_name, schema=self.schema, **kw)
+        # A plain DROP INDEX: it only unlinks files (ACCESS EXCLUSIVE for an instant),
+        # and Alembic's drop_index cannot run CONCURRENTLY inside the migration's
+        # transaction without an explicit autocommit block.
+        return DropIndexOp(self.index_name, self.table_name, schema=self.schema)
 
 
 def index_of(operations: Operations, op: AddIndexOp, *, concurrently: bool) -> Index:
@@ -126,7 +128,7 @@ def add_index(operations: Operations, op: AddIndexOp) -> None:
         if existing.valid:
             logs.warn(f"Index {name} on {table.name} already exists, skipping")
             return
-        _drop_invalid(run, name, table.schema, concurrently)
+        _drop_invalid(run, name, op.schema, concurrently)
     if concurrently:
         with run.own_transaction():
             run.run(compile_text(CreateIndex(index_of(operations, op, concurrently=True))))

@@ -99,13 +99,14 @@ class _Plan:
 @Operations.implementation_for(CreateOrSyncTableOp)
 def create_or_sync_table(operations: Operations, op: CreateOrSyncTableOp) -> None:
     run = OpRunner(operations)
-    table = operations.schema_obj.table(op.table_name, *op.columns, schema=op.schema, **op.kw)
-    if run.offline:
-        sync_offline(run, table)
-        return
-    info = catalog.table(run.conn, op.table_name, schema=op.schema)
-    if info is None:
+    info = None if run.offline else catalog.table(run.conn, op.table_name, schema=op.schema)
+    if info is None and not run.offline:
         operations.invoke(CreateTableOp(op.table_name, op.columns, schema=op.schema, **op.kw))
+        return
+    # Built once: Index objects among the columns can belong to one Table only.
+    table = operations.schema_obj.table(op.table_name, *op.columns, schema=op.schema, **op.kw)
+    if info is None:
+        sync_offline(run, table)
         return
     done = sync_table(run, table, info, partial=False)
     if done:
