@@ -1,0 +1,77 @@
+"""Findings, ``# noqa``, and the one output format: ``path:line:col: CODE message``.
+
+flake8's format and noqa semantics, so editors and CI annotators already parse it:
+``# noqa`` silences every code on its line, ``# noqa: HSE001,HSE005`` only those.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+# One comment marker for Python (#) and SQL (--); the codes list is optional.
+_NOQA = re.compile(
+    r"(?:#|--)\s*noqa(?:\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?",
+    re.IGNORECASE,
+)
+_CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
+
+ALL = frozenset({"*"})
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One problem at one place; ``col`` is 1-based like flake8's."""
+
+    path: str
+    line: int
+    col: int
+    code: str
+    message: str
+
+    def render(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.code} {self.message}"
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a finding points, and the last line of its node (a noqa may sit there)."""
+
+    line: int
+    col: int
+    end_line: int
+
+
+def noqa_codes(line: str) -> frozenset[str]:
+    """Return the codes a physical line silences: ALL, some codes, or none."""
+    if "noqa" not in line.lower():
+        return frozenset()
+    match = _NOQA.search(line)
+    if match is None:
+        return frozenset()
+    codes = match.group("codes")
+    if not codes:
+        return ALL
+    return frozenset(code.upper() for code in _CODE.findall(codes))
+
+
+def suppressed(code: str, lines: Iterable[str]) -> bool:
+    """Say whether any of the given physical lines carries a noqa for ``code``."""
+    for line in lines:
+        codes = noqa_codes(line)
+        if codes is ALL or code in codes:
+            return True
+    return False
+
+
+def display_path(path: Path | str) -> str:
+    """Show a path relative to the working directory when it lies under it."""
+    text = os.path.normpath(os.fspath(path))
+    if os.path.isabs(text):
+        cwd = os.getcwd()
+        if text.startswith(cwd + os.sep):
+            text = text[len(cwd) + 1 :]
+    return text.replace(os.sep, "/")

@@ -1,0 +1,216 @@
+"""The static pass: one ``ast.parse`` per file, statements walked once.
+
+Expressions are only walked inside statements whose lines hold a word that could
+start a finding (an Enum spelling reachable through the file's imports, or
+``AS ... ENUM`` for SQL), found by a regex over the raw bytes. That keeps linting
+a thousand model files close to the cost of parsing them; the benchmark calls
+:func:`lint_paths`.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from pathlib import Path
+
+from conventions.lint import sql
+from conventions.lint.facts import dotted, gather
+from conventions.lint.names import ENUM_TYPES, LEAF_NAMES, MODULE_PREFIXES, STAR_EXPORTS
+from conventions.lint.project import Project
+from conventions.lint.references import MAP, visit
+from conventions.lint.report import Finding, Position, display_path, suppressed
+from conventions.lint.typing_rules import Candidate, mapped_candidate
+from conventions.settings import project_root
+
+SUFFIXES = (".py", ".sql")
+
+
+def lint_paths(paths: Iterable[Path | str], *, project: Project | None = None) -> list[Finding]:
+    """Lint files and directories (recursively: ``*.py``, ``*.sql``); return sorted findings."""
+    project = project or Project([project_root(), Path.cwd()])
+    findings: list[Finding] = []
+    candidates: list[Candidate] = []
+    for path in iter_files(paths):
+        if path.endswith(".sql"):
+            findings.extend(sql.lint_sql_file(path))
+            continue
+        scan = FileScan(path, project)
+        findings.extend(scan.findings)
+        candidates.extend(scan.candidates)
+    for candidate in candidates:  # after every file is read: cross-module answers are cached
+        finding = candidate.check(project)
+        if finding is not None:
+            findings.append(finding)
+    return sorted(set(findings))
+
+
+def iter_files(paths: Iterable[Path | str]) -> Iterator[str]:
+    """Yield the files to lint: given files as they are, directories walked in order."""
+    for raw in paths:
+        path = os.fspath(raw)
+        if not os.path.isdir(path):
+            yield path
+            continue
+        for directory, subdirs, names in os.walk(path):
+            subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d != "__pycache__")
+            for name in sorted(names):
+                if name.endswith(SUFFIXES) and not name.startswith("."):
+                    yield os.path.join(directory, name)
+
+
+@lru_cache(maxsize=256)
+def _word_pattern(words: frozenset[str]) -> re.Pattern[bytes]:
+    alternatives = b"|".join(re.escape(word.encode()) for word in sorted(words))
+    return re.compile(rb"\b(?:" + alternatives + rb")\b")
+
+
+class FileScan:
+    """Everything the static pass learns from one file, in one parse."""
+
+    def __init__(self, path: str, project: Project) -> None:
+        self.path = path
+        self.shown = display_path(path)
+        self.findings: list[Finding] = []
+        self.candidates: list[Candidate] = []
+        self._text: str | None = None
+        self._lines: list[str] | None = None
+        try:
+            with open(path, "rb") as file:
+                self.source = file.read()
+            tree = ast.parse(self.source, filename=path)
+        except (SyntaxError, ValueError, OSError) as err:
+            self.source = b""
+            self._unparsable(err)
+            return
+        self.facts = project.new_facts(path)
+        project.register(self.facts)
+        mapped: list[tuple[str, ast.AnnAssign]] = []
+        gather(tree.body, self.facts, mapped=mapped)
+        for cls, stmt in mapped:
+            candidate = mapped_candidate(self, cls, stmt)
+            if candidate is not None:
+                self.candidates.append(candidate)
+        hot = self._hot_lines()
+        if hot:
+            self._walk_hot(tree.body, hot)
+
+    # -- source text, lazily -------------------------------------------------------
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self.source.decode("utf-8", "replace")
+        return self._text
+
+    def lines_at(self, *numbers: int) -> list[str]:
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        return [self._lines[n - 1] for n in set(numbers) if 0 < n <= len(self._lines)]
+
+    def report(self, position: Position | ast.AST, code: str, message: str) -> None:
+        if not isinstance(position, Position):
+            position = Position(
+                position.lineno,  # type: ignore[attr-defined]
+                position.col_offset + 1,  # type: ignore[attr-defined]
+                position.end_lineno or position.lineno,  # type: ignore[attr-defined]
+            )
+        if not suppressed(code, self.lines_at(position.line, position.end_line)):
+            self.findings.append(Finding(self.shown, position.line, position.col, code, message))
+
+    def _unparsable(self, err: Exception) -> None:
+        line, col = 1, 1
+        if isinstance(err, SyntaxError):
+            line = err.lineno or 1
+            col = err.offset or 1
+            reason = f"{err.msg}"
+        else:
+            reason = str(err)
+        self.findings.append(
+            Finding(self.shown, line, col, "HSE008", f"cannot parse this file: {reason}")
+        )
+
+    # -- which lines can hold a finding ----------------------------------------------
+
+    def _hot_lines(self) -> list[int]:
+        words: set[str] = set()
+        for name, target in self.facts.aliases.items():
+            if target in MODULE_PREFIXES:
+                words |= LEAF_NAMES  # alias.….Enum is reachable
+            elif target in ENUM_TYPES:
+                words.add(name)
+        for star in self.facts.stars:
+            if star in MODULE_PREFIXES:
+                words |= STAR_EXPORTS.get(star, frozenset())
+        offsets = sql.trigger_offsets(self.source)
+        if words:
+            offsets.extend(m.start() for m in _word_pattern(frozenset(words)).finditer(self.source))
+        if not offsets:
+            return []
+        offsets.sort()
+        lines, line, previous = [], 1, 0
+        for offset in offsets:
+            line += self.source.count(b"\n", previous, offset)
+            previous = offset
+            lines.append(line)
+        return sorted(set(lines))
+
+    def _walk_hot(self, body: list[ast.stmt], hot: list[int]) -> None:
+        for stmt in body:
+            start = bisect_left(hot, stmt.lineno)
+            if start == len(hot) or hot[start] > (stmt.end_lineno or stmt.lineno):
+                continue
+            nested = [name for name in ("body", "orelse", "finalbody") if hasattr(stmt, name)]
+            if not nested:
+                self._visit_statement(stmt)
+                continue
+            for name, value in ast.iter_fields(stmt):
+                if name in nested:
+                    self._walk_hot(value, hot)
+                elif name == "handlers":
+                    for handler in value:
+                        visit(self, handler.type)
+                        self._walk_hot(handler.body, hot)
+                elif name == "cases":
+                    for case in value:
+                        visit(self, case.guard)
+                        self._walk_hot(case.body, hot)
+                else:
+                    visit(self, value)
+
+    def _visit_statement(self, stmt: ast.stmt) -> None:
+        kind = type(stmt)
+        if kind is ast.Expr and type(stmt.value) is ast.Constant:  # type: ignore[attr-defined]
+            return  # a docstring or bare string: text, not SQL anyone runs
+        if kind is ast.Assign or kind is ast.AnnAssign:
+            targets = stmt.targets if kind is ast.Assign else [stmt.target]  # type: ignore[attr-defined]
+            if any(_last_name(target) == "type_annotation_map" for target in targets):
+                visit(self, stmt.value, MAP)  # type: ignore[attr-defined]
+                return
+        visit(self, stmt)
+
+    # -- expressions -------------------------------------------------------------------
+
+    def qualify(self, node: ast.AST) -> str | None:
+        """Return the dotted name an expression refers to through the imports."""
+        name = dotted(node)
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        target = self.facts.aliases.get(head)
+        if target is None:
+            star = next(
+                (m for m in reversed(self.facts.stars) if head in STAR_EXPORTS.get(m, ())), None
+            )
+            if star is None:
+                return None
+            target = f"{star}.{head}"
+        return f"{target}.{rest}" if rest else target
+
+
+def _last_name(node: ast.expr) -> str | None:
+    name = dotted(node)
+    return name.rpartition(".")[2] if name else None

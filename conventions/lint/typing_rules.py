@@ -1,0 +1,164 @@
+"""The implicit ENUM: ``Mapped[Status]`` with no column type (HSE005, HSE006).
+
+SQLAlchemy 2 looks the annotation up in ``type_annotation_map``; for any
+``enum.Enum`` subclass (IntEnum, StrEnum and Flag included) and for
+``Literal[...]`` the default answer is ``Enum``. Whether ``Status`` is an enum may
+be answered in another module, so a candidate is recorded here and checked once
+every linted file has been read.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from conventions.lint.facts import ModuleFacts, dotted
+from conventions.lint.names import LITERAL_NAMES, NOT_A_TYPE
+from conventions.lint.project import Project, Symbol
+from conventions.lint.report import Finding, suppressed
+
+if TYPE_CHECKING:
+    from conventions.lint.static import FileScan
+
+
+@dataclass
+class Candidate:
+    facts: ModuleFacts
+    cls: str
+    shown: str
+    line: int
+    col: int
+    type_name: str | None  # as written; None for Literal[...]
+    annotation: str
+    noqa_lines: list[str]
+
+    def check(self, project: Project) -> Finding | None:
+        """Return the finding if the annotation really becomes an Enum, else None."""
+        code = "HSE006" if self.type_name is None else "HSE005"
+        if suppressed(code, self.noqa_lines):
+            return None
+        overrides = {_key(symbol) for symbol in project.annotation_map_keys(self.facts, self.cls)}
+        if self.type_name is None:
+            if overrides & {(None, name) for name in LITERAL_NAMES}:
+                return None
+            message = (
+                f"{self.annotation} has no column type, so SQLAlchemy makes it an Enum; "
+                "write mapped_column(Choice([...]))"
+            )
+            return Finding(self.shown, self.line, self.col, code, message)
+        if not project.is_enum(self.facts, self.type_name):
+            return None
+        symbol = _key(project.resolve(self.facts, self.type_name))
+        if symbol in overrides or (None, "enum.Enum") in overrides:
+            return None
+        name = self.type_name
+        message = (
+            f"{self.annotation} has no column type, so SQLAlchemy makes {name} (an enum.Enum) "
+            f"a native ENUM; write mapped_column(Choice({name}))"
+        )
+        return Finding(self.shown, self.line, self.col, code, message)
+
+
+def _key(symbol: Symbol) -> tuple[object, str]:
+    owner, name = symbol
+    return (owner.path if owner is not None else None, name)
+
+
+def mapped_candidate(scan: FileScan, cls: str, stmt: ast.AnnAssign) -> Candidate | None:
+    """Return a candidate for ``name: Mapped[X] [= mapped_column(...)]`` with no type."""
+    value = stmt.value
+    if value is not None:  # cheapest test first: most columns name their type
+        if type(value) is not ast.Call or _leaf(value.func) != "mapped_column" or _typed(value):
+            return None
+    annotation = _parsed(stmt.annotation)
+    if type(annotation) is not ast.Subscript or _leaf(annotation.value) != "Mapped":
+        return None
+    inner = _unwrap(annotation.slice)
+    if inner is None:
+        return None
+    if type(inner) is ast.Subscript and _leaf(inner.value) == "Literal":
+        type_name = None
+    else:
+        type_name = dotted(inner)
+        if type_name is None:
+            return None
+        head = type_name.partition(".")[0]
+        facts = scan.facts
+        if head not in facts.classes and head not in facts.aliases and not facts.stars:
+            return None  # a builtin such as int or str
+    end = stmt.end_lineno or stmt.lineno
+    return Candidate(
+        facts=scan.facts,
+        cls=cls,
+        shown=scan.shown,
+        line=stmt.lineno,
+        col=stmt.target.col_offset + 1,
+        type_name=type_name,
+        annotation=ast.unparse(annotation),
+        noqa_lines=scan.lines_at(stmt.lineno, end),
+    )
+
+
+def _leaf(node: ast.expr) -> str | None:
+    """Return the last name of ``a.b.C`` or ``C`` without building the dotted string."""
+    kind = type(node)
+    if kind is ast.Name:
+        return node.id  # type: ignore[attr-defined]
+    if kind is ast.Attribute:
+        return node.attr  # type: ignore[attr-defined]
+    return None
+
+
+def _parsed(node: ast.expr) -> ast.expr:
+    """Turn a string annotation (``"Status"``, ``"Mapped[Status]"``) into an expression."""
+    if type(node) is ast.Constant and isinstance(node.value, str):
+        try:
+            return ast.parse(node.value.strip(), mode="eval").body
+        except SyntaxError:
+            return node
+    return node
+
+
+def _unwrap(node: ast.expr, depth: int = 0) -> ast.expr | None:
+    """Strip Optional/Union-with-None/``| None``/Annotated/quotes down to one type."""
+    node = _parsed(node)
+    if depth > 6:
+        return None
+    if type(node) is ast.BinOp and type(node.op) is ast.BitOr:
+        parts = [side for side in (node.left, node.right) if not _is_none(side)]
+        return _unwrap(parts[0], depth + 1) if len(parts) == 1 else None
+    if type(node) is ast.Subscript:
+        wrapper = _leaf(node.value)
+        if wrapper == "Optional":
+            return _unwrap(node.slice, depth + 1)
+        if wrapper == "Union":
+            members = node.slice.elts if type(node.slice) is ast.Tuple else [node.slice]
+            parts = [member for member in members if not _is_none(member)]
+            return _unwrap(parts[0], depth + 1) if len(parts) == 1 else None
+        if wrapper == "Annotated" and type(node.slice) is ast.Tuple and node.slice.elts:
+            first, *extras = node.slice.elts
+            for extra in extras:
+                if type(extra) is ast.Call and _leaf(extra.func) == "mapped_column":
+                    if _typed(extra):
+                        return None
+            return _unwrap(first, depth + 1)
+    return node
+
+
+def _is_none(node: ast.expr) -> bool:
+    node = _parsed(node)
+    return type(node) is ast.Constant and node.value is None
+
+
+def _typed(call: ast.Call) -> bool:
+    """Say whether mapped_column(...) names a type (a ForeignKey counts: it lends one)."""
+    if any(keyword.arg == "type_" for keyword in call.keywords):
+        return True
+    for arg in call.args:
+        if type(arg) is ast.Constant and isinstance(arg.value, str):
+            continue  # the column name
+        if _leaf(arg.func if type(arg) is ast.Call else arg) in NOT_A_TYPE:
+            continue
+        return True
+    return False
