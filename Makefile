@@ -36,11 +36,12 @@ inspect: $(STAMP) ## Show a table's columns, indexes and constraints: make inspe
 	@test -n "$(t)" || { echo 'usage: make inspect t=TABLE' >&2; exit 2; }
 	@$(CONV) inspect "$(t)"
 
-lint: $(STAMP) ## Run ruff and the house lint (no Enum types, applied migrations unchanged)
+lint: $(STAMP) ## Run ruff, the house lint (no Enum types, applied migrations unchanged) and squawk
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 	@$(CONV) lint
 	@$(CONV) lint --models app.models
+	@$(CONV) lint --squawk
 
 test: $(STAMP) ## Run the test suite on a real PostgreSQL (embedded unless DATABASE_URL is set)
 	@$(BIN)/pytest -q
