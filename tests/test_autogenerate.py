@@ -94,6 +94,12 @@ def code(source: str) -> str:
     return "\n".join(ast.unparse(statement) for statement in ast.parse(source).body)
 
 
+def replace_in(path: Path, old: str, new: str) -> None:
+    source = path.read_text(encoding="utf-8")
+    assert old in source, f"{old!r} not in {path}"
+    path.write_text(source.replace(old, new), encoding="utf-8")
+
+
 @dataclass
 class Scratch:
     """A project copy and its database: run commands, edit models, read the catalog."""
@@ -113,10 +119,7 @@ class Scratch:
         (self.root / "app" / "models" / "scratch.py").write_text(source, encoding="utf-8")
 
     def edit(self, relative: str, old: str, new: str) -> None:
-        path = self.root / relative
-        source = path.read_text(encoding="utf-8")
-        assert old in source, f"{old!r} not in {relative}"
-        path.write_text(source.replace(old, new), encoding="utf-8")
+        replace_in(self.root / relative, old, new)
 
     def versions(self) -> set[Path]:
         return set((self.root / "alembic" / "versions").glob("*.py"))
@@ -405,3 +408,26 @@ def test_server_default_outside_the_values_is_refused(scratch: Scratch) -> None:
     assert "Traceback" not in output
     assert scratch.versions() == before
     assert not scratch.has_column("tickets", "channel")
+
+
+def test_harness_models_match_sees_a_choice_change(project_copy: Path) -> None:
+    """`make test`'s "models match the database" fails on a values-only model change."""
+    models = project_copy / "app" / "models" / "notification_campaigns.py"
+    replace_in(models, '    "custom_promotion",\n', "")
+    shutil.copytree(
+        ROOT / "tests", project_copy / "tests", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    result = run_cli(
+        [
+            *("-m", "pytest", "-q", "--tb=short", "-p", "no:cacheprovider", "-W", "error"),
+            *("-k", "models_match", "tests/test_migrations.py"),
+        ],
+        url=DatabaseFactory().base,
+        cwd=project_copy,
+        env={"CONVENTIONS_ROOT": str(project_copy)},
+        timeout=300,
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert "test_models_match_database_at_head" in out
+    assert "op.alter_choices('notification_campaigns', 'campaign_type'" in out
