@@ -21,6 +21,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.pool import NullPool
 
+from conventions.harness.project import Project
 from conventions.settings import database_url
 from conventions.testing import _connect
 
@@ -91,12 +92,18 @@ def engine_for(url: URL) -> Engine:
 
 
 def setup_seconds(
-    server: ScratchServer | None = None, *, template: str | None = None, samples: int = 5
+    server: ScratchServer | None = None,
+    *,
+    template: str | None = None,
+    project: Project | None = None,
+    samples: int = 5,
 ) -> float:
     """Return the median seconds to set up one test database (a template clone).
 
-    With no ``template`` a throw-away one is made first. Benchmarks call this to
-    report the harness's per-test cost on the machine they run on.
+    With no ``template``, one is made first by migrating a scratch database to the
+    project's head (``project`` defaults to the current one), so the figure is what a
+    harness test pays. Benchmarks call this to report the per-test cost of the
+    machine they run on.
     """
     own = server is None
     server = server or ScratchServer()
@@ -104,6 +111,7 @@ def setup_seconds(
     try:
         if template is None:
             made = server.create(label="bench_template")
+            _migrate_to_head(made, project or Project())
             template = made.database
         timings = []
         for _ in range(max(samples, 1)):
@@ -117,3 +125,15 @@ def setup_seconds(
             server.drop(made)
         if own:
             server.close()
+
+
+def _migrate_to_head(url: URL, project: Project) -> None:
+    from conventions.harness.steps import upgrade_one
+
+    engine = engine_for(url)
+    try:
+        with engine.connect() as connection:
+            for revision in project.revisions():
+                upgrade_one(project, connection, revision.revision)
+    finally:
+        engine.dispose()

@@ -83,8 +83,8 @@ class Seeder:
             c.name: full[c.name] for c in table.columns if not (c.nullable or c.has_default)
         }
         last_error = ""
-        for values in (full, required):
-            values = {k: v for k, v in values.items() if not _automatic(table, k)}
+        for candidate in (full, required):
+            values = {k: v for k, v in candidate.items() if not _automatic(table, k)}
             if any(v is _IMPOSSIBLE for v in values.values()):
                 last_error = "a required column has no value the harness can generate"
                 continue
