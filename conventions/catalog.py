@@ -151,11 +151,10 @@ def table(conn: Connection, name: str, *, schema: str | None = None) -> TableInf
     """
     row = _one(
         conn,
-        "SELECT c.oid, c.relname, n.nspname,"
-        " a.xmin = pg_current_xact_id_if_assigned()::xid"
-        " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-        " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = -1"
-        " WHERE c.oid = to_regclass(%(rel)s) AND c.relkind IN ('r', 'p')",
+        "SELECT c.oid, c.relname, c.relnamespace::regnamespace::text,"
+        " (SELECT a.xmin FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum = -1)"
+        " = pg_current_xact_id_if_assigned()::xid"
+        " FROM pg_class c WHERE c.oid = to_regclass(%(rel)s) AND c.relkind IN ('r', 'p')",
         {"rel": qualified(name, schema)},
     )
     if row is None:
@@ -163,13 +162,15 @@ def table(conn: Connection, name: str, *, schema: str | None = None) -> TableInf
     return TableInfo(oid=row[0], name=row[1], schema=row[2], created_in_transaction=bool(row[3]))
 
 
+# 1043 is varchar's fixed OID (pg_type.dat); a literal spares the planner a regtype cast.
 _COLUMNS = (
     "SELECT a.attname, format_type(a.atttypid, a.atttypmod),"
-    " CASE WHEN a.atttypid = 'varchar'::regtype AND a.atttypmod > 0"
-    " THEN a.atttypmod - 4 END, a.atttypid = 'varchar'::regtype, a.attnotnull,"
-    " pg_get_expr(d.adbin, d.adrelid), col_description(a.attrelid, a.attnum)"
-    " FROM pg_attribute a LEFT JOIN pg_attrdef d"
-    " ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+    " CASE WHEN a.atttypid = 1043 AND a.atttypmod > 0 THEN a.atttypmod - 4 END,"
+    " a.atttypid = 1043, a.attnotnull,"
+    " CASE WHEN a.atthasdef THEN (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d"
+    " WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum) END,"
+    " col_description(a.attrelid, a.attnum)"
+    " FROM pg_attribute a"
     " WHERE a.attrelid = %(oid)s AND a.attnum > 0 AND NOT a.attisdropped"
 )
 
@@ -234,8 +235,9 @@ def foreign_key(conn: Connection, table_oid: int, name: str) -> ForeignKeyInfo |
 
 _INDEXES = (
     "SELECT c.relname, i.indrelid::int, pg_get_indexdef(i.indexrelid), i.indisvalid,"
-    " i.indisunique, (SELECT conname FROM pg_constraint WHERE conindid = i.indexrelid"
-    " AND contype IN ('p', 'u', 'x') LIMIT 1)"
+    " i.indisunique, CASE WHEN i.indisunique OR i.indisexclusion THEN"
+    " (SELECT conname FROM pg_constraint WHERE conrelid = i.indrelid"
+    " AND conindid = i.indexrelid AND contype IN ('p', 'u', 'x') LIMIT 1) END"
     " FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid"
 )
 
