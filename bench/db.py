@@ -36,10 +36,11 @@ SETTINGS = (
 )
 
 
-def connect(url: URL, *, autocommit: bool = True) -> Any:
-    """Open a psycopg2 connection (the writer and the timed DDL both use raw DBAPI)."""
+def connect(url: URL, *, autocommit: bool = True, name: str = "bench") -> Any:
+    """Open a psycopg2 connection named ``name`` in pg_stat_activity."""
     args: dict[str, Any] = url.translate_connect_args(username="user", database="dbname")
     args.update({k: v for k, v in url.query.items() if k in ("host", "port", "sslmode")})
+    args["application_name"] = name
     conn = psycopg2.connect(**args)
     conn.autocommit = autocommit
     return conn

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from bench.lockwatch import LockWatch
 from bench.stats import Spread, percentile
 from bench.writer import Sample, Writer, clock
 
@@ -24,6 +25,7 @@ class Trial:
     during: list[Sample]
     after: list[Sample]
     error: str | None = None
+    lock_wait: float = 0.0  # the writer's longest wait on a lock during the operation (sampled)
     extra: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -52,6 +54,7 @@ class Trial:
             "seconds": self.seconds,
             "worst": self.worst,
             "baseline_worst": self.baseline_worst,
+            "lock_wait": self.lock_wait,
             "during_count": len(self.during),
             "during_failed": sum(not s.ok for s in self.during),
             "error": self.error,
@@ -69,17 +72,19 @@ def run_trial(
 ) -> Trial:
     """Time ``action`` while the writer runs; an exception is recorded, not raised."""
     writer.wait_until(clock(), timeout=60)  # the previous clean-up may still hold it up
-    quiet_from = clock()
-    time.sleep(baseline_s)
-    error = None
-    start = clock()
-    try:
-        action()
-    except Exception as err:  # a failed variant is reported as failed, next to the others
-        error = f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err) else ''}"
-    end = clock()
-    time.sleep(tail_s)
-    writer.wait_until(clock(), timeout=120)
+    with LockWatch(writer.url) as watch:
+        quiet_from = clock()
+        time.sleep(baseline_s)
+        error = None
+        start = clock()
+        try:
+            action()
+        except Exception as err:  # a failed variant is reported as failed, next to the others
+            first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+            error = f"{type(err).__name__}: {first}"
+        end = clock()
+        time.sleep(tail_s)
+        writer.wait_until(clock(), timeout=120)
     samples = writer.between(quiet_from, clock())
     return Trial(
         variant=variant,
@@ -89,6 +94,7 @@ def run_trial(
         during=[s for s in samples if s.start < end and s.end > start],
         after=[s for s in samples if s.start >= end],
         error=error,
+        lock_wait=watch.longest_wait(start, end),
     )
 
 
@@ -112,6 +118,10 @@ class VariantResult:
         return Spread.of([t.worst for t in self.ok])
 
     @property
+    def lock_wait(self) -> Spread:
+        return Spread.of([t.lock_wait for t in self.ok])
+
+    @property
     def errors(self) -> list[str]:
         return [t.error for t in self.trials if t.error]
 
@@ -124,9 +134,14 @@ class VariantResult:
 def baseline_stats(results: Sequence[VariantResult]) -> dict[str, float]:
     """The writer's latencies with no DDL running, pooled over every trial's quiet window."""
     latencies = [s.latency for r in results for t in r.trials for s in t.baseline]
+    windows = [t.baseline_worst for r in results for t in r.trials if t.baseline]
     return {
         "count": float(len(latencies)),
+        "windows": float(len(windows)),
         "p50": percentile(latencies, 0.5),
         "p99": percentile(latencies, 0.99),
         "max": max(latencies, default=float("nan")),
+        # The like-for-like noise floor: the worst statement of one quiet window about
+        # as long as an operation, typically.
+        "window_worst": Spread.of(windows).median,
     }

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
+APPLICATION_NAME = "bench writer"
 RECORD = struct.Struct("<ddBB")  # start (s, monotonic), latency (s), kind, ok
 KINDS = ("insert", "update", "select")
 STATEMENTS = (
@@ -71,7 +72,7 @@ def _loop(url: URL, path: Path, rows: int, rate: int) -> None:
         stopping = True
 
     signal.signal(signal.SIGTERM, stop)
-    conn = connect(url)
+    conn = connect(url, name=APPLICATION_NAME)
     cur = conn.cursor()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     period = 1.0 / rate
@@ -89,7 +90,7 @@ def _loop(url: URL, path: Path, rows: int, rate: int) -> None:
         except Exception:
             ok = 0  # recorded, never fatal: the traffic keeps going like an app would
             if conn.closed:
-                conn = connect(url)
+                conn = connect(url, name=APPLICATION_NAME)
                 cur = conn.cursor()
         os.write(fd, RECORD.pack(started, clock() - started, kind, ok))
         i += 1

@@ -127,7 +127,7 @@ def run(ctx: Context) -> Section:
         variants.append(add)
     finally:
         house.close()
-    return comparison.section(
+    section = comparison.section(
         ctx,
         number=NUMBER,
         key="2-change-allowed-values",
@@ -151,3 +151,10 @@ def run(ctx: Context) -> Section:
         ],
         targets=[("`op.alter_choices`", "ours")],
     )
+    section.notes.append(
+        "`ALTER TYPE … ADD VALUE` is the one ENUM change as cheap as ours: it only touches the "
+        "catalog. It is also the only cheap one: removing, renaming or reordering a value "
+        "needs the conversion above (a new type and a rewrite of every row under ACCESS "
+        "EXCLUSIVE), while `op.alter_choices` does all of those the same way it adds a value."
+    )
+    return section

@@ -30,6 +30,7 @@ NEEDS_TABLE = False
 TABLE = "bench_items"
 VALUES = ("bronze", "silver", "gold", "platinum")
 TARGET_CHECK_S = 0.0002
+RECHECK_PASSES = 3
 
 
 def _column(i: int) -> str:
@@ -90,8 +91,9 @@ def run(ctx: Context) -> Section:
         )
     inis = {side: _generate(ctx, side, count) for side in ("helpers", "plain")}
     times: dict[str, list[float]] = {"helpers": [], "plain": []}
-    check_times: list[float] = []
+    check_times: list[float] = []  # seconds per check, one figure per re-check pass
     queries_per_check: list[float] = []
+    round_trips: list[float] = []
     for round_ in range(ctx.config.revision_repeats):
         for side in ("helpers", "plain") if round_ % 2 == 0 else ("plain", "helpers"):
             url = ctx.factory.create(prefix="bench_revs")
@@ -99,9 +101,10 @@ def run(ctx: Context) -> Section:
                 argv = [str(BIN / "alembic"), "-c", str(inis[side]), "upgrade", "head"]
                 times[side].append(timed(argv, env=child_env(url), cwd=inis[side].parent))
                 if side == "helpers":
-                    seconds, queries = _recheck(url, count)
-                    check_times.append(seconds)
+                    per_check, queries, round_trip = _recheck(url, count)
+                    check_times += per_check
                     queries_per_check.append(queries)
+                    round_trips.append(round_trip)
             finally:
                 ctx.factory.drop(url)
         logs.info(
@@ -111,6 +114,8 @@ def run(ctx: Context) -> Section:
     helpers, plain = Spread.of(times["helpers"]), Spread.of(times["plain"])
     per_helper = (helpers.median - plain.median) / count
     check = Spread.of(check_times)
+    queries = Spread.of(queries_per_check).median
+    round_trip = Spread.of(round_trips).median
     section = Section(
         number=NUMBER,
         key="6-many-revisions",
@@ -119,10 +124,14 @@ def run(ctx: Context) -> Section:
             f"{count} revisions after one that creates `{TABLE}`, each adding a choice column "
             f"(4 values). Helpers: `{_helper_lines(1)[0]}`. Plain: `op.add_column` + "
             "`op.create_check_constraint` (same schema). Both are `alembic upgrade head` "
-            "processes through the house env.py on a fresh database. The re-check calls every "
-            f"helper again in one transaction on the migrated database (all {count} are "
-            "already there, so each only checks and skips; warnings are generated but not "
-            "printed)."
+            "processes through the house env.py on a fresh database. The extra time per "
+            "revision is not only the checks: the helper also validates its CHECK in a "
+            "transaction of its own (what keeps a big table writable; on an empty table it "
+            "is pure overhead). The re-check isolates the checks: it calls every helper again, "
+            f"{RECHECK_PASSES} passes in one transaction, on the migrated database, where all "
+            f"{count} columns already exist, so each call only checks and skips (its warning is "
+            "formatted but written to memory, not the terminal). For scale, the bare round "
+            "trip of `SELECT 1` through the same connection is measured alongside."
         ),
         columns=["what", "wall time", "per revision"],
         rows=[
@@ -138,18 +147,24 @@ def run(ctx: Context) -> Section:
             ],
             ["helpers' extra cost per revision", duration(per_helper), ""],
             [
-                f"re-check: {count} helpers on an up-to-date schema",
+                f"re-check: one helper call on an up-to-date schema "
+                f"({queries:.0f} catalog queries)",
                 check.text(),
-                f"{duration(check.median / count)} per check "
-                f"({Spread.of(queries_per_check).median:.0f} catalog queries per check)",
+                "",
             ],
+            ["bare round trip: `SELECT 1` on the same connection", duration(round_trip), ""],
         ],
-        raw={"times": times, "check_times": check_times, "queries_per_check": queries_per_check},
+        raw={
+            "times": times,
+            "check_times": check_times,
+            "queries_per_check": queries_per_check,
+            "round_trips": round_trips,
+        },
     )
     section.headlines.append(
         Headline(f"{count} revisions: wall time", helpers, plain, "plain", overhead=True)
     )
-    per_check = check.median / count
+    per_check = check.median
     met = per_check <= TARGET_CHECK_S
     section.targets.append(
         Target(
@@ -157,7 +172,7 @@ def run(ctx: Context) -> Section:
             f"{duration(per_check)} per check (re-check); {duration(per_helper)} extra per "
             f"revision applied ({ratio_text(ratio(helpers.median, plain.median))} plain)",
             met,
-            "" if met else "each check costs catalog round trips to the server; see the table",
+            "" if met else _why(per_check, queries, round_trip),
         )
     )
     return section
@@ -171,8 +186,12 @@ def _helper_available() -> bool:
     return hasattr(Operations, "add_choice_column")
 
 
-def _recheck(url: URL, count: int) -> tuple[float, float]:
-    """Time re-running every helper where everything exists: only checks, then skips."""
+def _recheck(url: URL, count: int) -> tuple[list[float], float, float]:
+    """Time helpers re-run where everything exists (they only check and skip).
+
+    Return seconds per call for each pass, catalog queries per call, and the
+    seconds of one bare ``SELECT 1`` round trip on the same connection.
+    """
     engine = db.engine(url)
     house = HouseOps(engine)
     statements = 0
@@ -181,21 +200,43 @@ def _recheck(url: URL, count: int) -> tuple[float, float]:
         nonlocal statements
         statements += 1
 
-    event.listen(engine, "before_cursor_execute", count_statement)
     # The skip warnings are formatted as usual but written to memory, not the terminal.
     streams = [
         (h, h.setStream(io.StringIO())) for h in logs.logger.handlers if hasattr(h, "setStream")
     ]
+    passes: list[float] = []
     try:
         with house.migration() as op:
+            connection = op.get_bind()
             started = time.perf_counter()
-            for i in range(1, count + 1):
-                op.add_choice_column(TABLE, _column(i), list(VALUES), length=20)
-            elapsed = time.perf_counter() - started
+            for _ in range(count):
+                connection.exec_driver_sql("SELECT 1").scalar()
+            round_trip = (time.perf_counter() - started) / count
+            event.listen(engine, "before_cursor_execute", count_statement)
+            for _ in range(RECHECK_PASSES):
+                started = time.perf_counter()
+                for i in range(1, count + 1):
+                    op.add_choice_column(TABLE, _column(i), list(VALUES), length=20)
+                passes.append((time.perf_counter() - started) / count)
+            event.remove(engine, "before_cursor_execute", count_statement)
     finally:
         for handler, stream in streams:
             handler.setStream(stream)
-        event.remove(engine, "before_cursor_execute", count_statement)
         house.close()
         engine.dispose()
-    return elapsed, statements / count
+    return passes, statements / (count * RECHECK_PASSES), round_trip
+
+
+def _why(per_check: float, queries: float, round_trip: float) -> str:
+    floor = queries * round_trip
+    text = (
+        f"each helper call makes {queries:.0f} catalog queries (table, column, constraint), "
+        f"and one bare round trip to the server costs {duration(round_trip)} here, so the "
+        f"queries alone take at least {duration(floor)}"
+    )
+    if floor > TARGET_CHECK_S:
+        text += (
+            "; the target needs the checks folded into a single catalog query (or a faster "
+            "machine), not a tweak to the Python"
+        )
+    return text
