@@ -125,6 +125,29 @@ def explain(
     )
 
 
+def bookkeeping_error(err: DBAPIError, connection: Connection) -> ConventionsError:
+    """Explain a failure of the runtime's own queries (version/history tables), no step yet."""
+    try:
+        connection.rollback()
+    except Exception:
+        pass
+    explained = statement_error(err)
+    if isinstance(explained, PermissionDenied):
+        explained = _with_privilege(explained, connection)
+    if explained is None:
+        lines = str(err.orig).strip().splitlines()
+        explained = ConventionsError(
+            f"The database refused a query: {lines[0] if lines else type(err.orig).__name__}",
+            hints=[_TRACEBACK_HINT],
+        )
+    explained.message = (
+        "Before running any migration, the runtime's bookkeeping (alembic_version, schema "
+        f"migration_meta) failed; nothing was applied. {explained.message}"
+    )
+    explained.args = (explained.render(),)
+    return explained
+
+
 def _diag(err: DBAPIError) -> Any:
     return getattr(err.orig, "diag", None)
 
@@ -228,7 +251,7 @@ def _with_privilege(explained: PermissionDenied, connection: Connection) -> Perm
         ]
     elif denied:
         kind, name = denied.group("kind"), denied.group("name")
-        needed = "CREATE, USAGE" if kind == "schema" else "ALL"
+        needed = {"schema": "CREATE, USAGE", "database": "CREATE"}.get(kind, "ALL")
         privilege = f"{needed} on {kind} {name}"
         fix = [f"GRANT {needed} ON {kind.upper()} {name} TO {user};"]
     else:

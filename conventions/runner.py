@@ -28,6 +28,7 @@ from alembic.script import revision as revision_graph
 from alembic.util import CommandError
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from conventions import archive, failures, history, logs, recorder
 from conventions.blockers import BlockerWatch
@@ -132,6 +133,12 @@ class StepRunner:
         return (",".join(targets) or "base"), None
 
     def run(self) -> None:
+        try:
+            self._run()
+        except DBAPIError as err:  # a step's own failure is explained in _run_step
+            raise failures.bookkeeping_error(err, self.connection) from err
+
+    def _run(self) -> None:
         heads, steps = self._plan()
         self._validate(heads)
         self._end_transaction()

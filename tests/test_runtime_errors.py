@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
-from conventions.testing import DatabaseFactory, run_cli
+from conventions.testing import run_cli
 from tests.runtime_support import (
     MIGRATE,
     SEED_HEAD,
@@ -123,20 +123,27 @@ def test_check_violation_samples_the_offending_values(
 
 
 @pytest.fixture
-def limited_role(at_seed_head: URL, db_factory: DatabaseFactory) -> Iterator[URL]:
-    """A login role that may use the version and history tables but owns nothing."""
+def role_on(fresh_db: URL) -> Iterator[URL]:
+    """A login role with no privileges beyond CONNECT, and a password never to be shown."""
     role = f"limited_{uuid.uuid4().hex[:8]}"
+    execute(fresh_db, f"CREATE ROLE {role} LOGIN PASSWORD '{SECRET}'")
+    try:
+        yield fresh_db.set(username=role, password=SECRET)
+    finally:
+        execute(fresh_db, f"DROP OWNED BY {role}; DROP ROLE {role}")
+
+
+@pytest.fixture
+def limited_role(at_seed_head: URL, role_on: URL) -> URL:
+    """A role that may use the version and history tables but owns nothing."""
+    role = role_on.username
     execute(
         at_seed_head,
-        f"CREATE ROLE {role} LOGIN PASSWORD '{SECRET}';"
-        f" GRANT SELECT, UPDATE ON alembic_version TO {role};"
+        f"GRANT SELECT, UPDATE ON alembic_version TO {role};"
         f" GRANT USAGE ON SCHEMA migration_meta TO {role};"
         f" GRANT SELECT, INSERT ON migration_meta.history TO {role}",
     )
-    try:
-        yield at_seed_head.set(username=role, password=SECRET)
-    finally:
-        execute(at_seed_head, f"DROP OWNED BY {role}; DROP ROLE {role}")
+    return role_on
 
 
 def test_permission_denied_names_the_privilege(
@@ -162,6 +169,19 @@ def test_permission_denied_names_the_privilege(
     )[0]
     assert failure[:3] == ("dd00000000d4", False, role)
     assert SECRET not in failure[3]
+
+
+def test_permission_denied_before_any_migration(
+    project_copy: Path, fresh_db: URL, role_on: URL
+) -> None:
+    output = _fails_cleanly(MIGRATE, role_on, project_copy)
+    role, database = role_on.username, fresh_db.database
+    assert "the runtime's bookkeeping (alembic_version, schema migration_meta) failed" in output
+    assert f"Permission denied: permission denied for database {database}" in output
+    assert f"GRANT CREATE ON DATABASE {database} TO {role};" in output
+    assert SECRET not in output
+    assert version(fresh_db) == []
+    assert scalar(fresh_db, "SELECT to_regnamespace('migration_meta')") is None
 
 
 def test_multiple_heads_are_named(project_copy: Path, at_seed_head: URL) -> None:
