@@ -123,6 +123,25 @@ def test_changed_set_is_one_alter_choices_and_status_names_the_values(engine: En
     assert "t.kind" in found and "'c'" in found
 
 
+def test_narrower_length_renders_alter_choices_with_length(engine: Engine) -> None:
+    make(
+        engine,
+        "CREATE TABLE t (id int PRIMARY KEY,"
+        " kind varchar(30) CONSTRAINT ck_t_kind CHECK (kind IN ('a', 'b')))",
+    )
+    md = metadata(Column("kind", Choice(["a", "b"], length=10)))
+    assert diffs(engine, md) == [[("modify_length", None, "t", "kind", {}, 30, 10)]]
+    upgrade, downgrade = rendered(engine, md)
+    assert upgrade == (
+        "op.alter_choices('t', 'kind', ['a', 'b'], length=10, existing_values=['a', 'b'],"
+        " existing_length=30)"
+    )
+    assert downgrade == (
+        "op.alter_choices('t', 'kind', ['a', 'b'], length=30, existing_values=['a', 'b'],"
+        " existing_length=10)"
+    )
+
+
 # --- a column becoming, or ceasing to be, a choice column --------------------------------
 
 

@@ -95,6 +95,8 @@ def _compare_choices(
     for column in metadata_table.c:
         if column.name not in conn_table.c:
             continue  # an added column: _house_ops turns it into add_choice_column
+        if not isinstance(column.type, Choice) and live.house_check(column.name) is None:
+            continue
         found = live.column(column.name)
         if found is None:
             continue

@@ -6,8 +6,8 @@ name. Autogenerate needs the *set* a CHECK allows, so this reads the live defini
 and parses it with :mod:`conventions.check_parser`, which understands the
 ``= ANY (ARRAY[…])`` form PostgreSQL turns ``IN (…)`` into, quotes and escapes.
 
-Reads are cached per autogenerate run: one ``to_regclass`` per table, then one
-indexed catalog query per column and constraint asked about.
+Reads are cached per autogenerate run: per table, one ``to_regclass`` and one query
+for all its CHECKs; then one indexed catalog query per choice column.
 """
 
 from __future__ import annotations
@@ -69,7 +69,19 @@ class LiveTable:
     name: str
     schema: str | None
     info: catalog.TableInfo | None
+    _checks: dict[str, catalog.ConstraintInfo] | None = None
     _columns: dict[str, LiveChoice | None] = field(default_factory=dict)
+
+    def house_check(self, column: str) -> catalog.ConstraintInfo | None:
+        """Return ``ck_<table>_<column>`` if the table has a CHECK of that name.
+
+        All of the table's CHECKs are read in one query, so asking about every column
+        (to notice a choice CHECK whose column the models no longer make a Choice)
+        costs one round trip per table, not one per column.
+        """
+        if self._checks is None:
+            self._checks = _checks(self.conn, self.info.oid) if self.info is not None else {}
+        return self._checks.get(constraint_name(self.name, column))
 
     def column(self, name: str) -> LiveChoice | None:
         """Return the column and its house CHECK, or None if the table or column is missing."""
@@ -83,8 +95,23 @@ class LiveTable:
         column = catalog.column(self.conn, self.info.oid, name)
         if column is None:
             return None
-        found = catalog.constraint(self.conn, self.info.oid, constraint_name(self.name, name))
-        return LiveChoice(table=self.name, column=column, constraint=found)
+        return LiveChoice(table=self.name, column=column, constraint=self.house_check(name))
+
+
+def _checks(conn: Connection, table_oid: int) -> dict[str, catalog.ConstraintInfo]:
+    """Every CHECK of a table by name, as :func:`conventions.catalog.constraint` reads one."""
+    rows = conn.exec_driver_sql(
+        "SELECT conname, pg_get_constraintdef(oid), convalidated,"
+        " current_setting('standard_conforming_strings') = 'on'"
+        " FROM pg_constraint WHERE conrelid = %(oid)s AND contype = 'c'",
+        {"oid": table_oid},
+    ).all()
+    found = {}
+    for name, definition, validated, standard in rows:
+        if definition.endswith(" NOT VALID"):
+            definition = definition[: -len(" NOT VALID")]
+        found[name] = catalog.ConstraintInfo(name, "c", definition, validated, standard)
+    return found
 
 
 # One cache per AutogenContext: a new ``alembic check`` or revision sees a fresh catalog.
