@@ -14,6 +14,8 @@ from tests.runtime_support import (
     execute,
     rows,
     scalar,
+    seed_template_fixture,  # noqa: F401  (fixture)
+    seeded_db_fixture,  # noqa: F401  (fixture)
     version,
 )
 
@@ -32,8 +34,8 @@ def _conventions(*args: str, url: URL) -> tuple[int, str]:
     return result.returncode, result.stdout + result.stderr
 
 
-def test_downgrade_archives_data_and_restore_puts_it_back(fresh_db: URL) -> None:
-    assert run_cli(MIGRATE, url=fresh_db).returncode == 0
+def test_downgrade_archives_data_and_restore_puts_it_back(seeded_db: URL) -> None:
+    fresh_db = seeded_db
     execute(
         fresh_db,
         "INSERT INTO offers (title, min_loyalty_tier, loyalty_points_cost) VALUES"
@@ -98,15 +100,18 @@ def test_downgrade_archives_data_and_restore_puts_it_back(fresh_db: URL) -> None
     assert _conventions("archive", "list", url=fresh_db)[1].strip() == "No archived data."
 
 
-def test_downgrade_of_empty_columns_archives_nothing(fresh_db: URL) -> None:
-    assert run_cli(MIGRATE, url=fresh_db).returncode == 0
+def test_downgrade_of_empty_columns_archives_nothing(seeded_db: URL) -> None:
+    fresh_db = seeded_db
     down = run_cli(["alembic", "downgrade", "-1"], url=fresh_db)
     assert down.returncode == 0, down.stdout + down.stderr
     assert "Archived" not in down.stdout
     assert scalar(fresh_db, "SELECT to_regnamespace('migration_archive')") is None
 
 
-def test_failed_downgrade_keeps_neither_archive_nor_drop(project_copy: Path, fresh_db: URL) -> None:
+def test_failed_downgrade_keeps_neither_archive_nor_drop(
+    project_copy: Path, seeded_db: URL
+) -> None:
+    fresh_db = seeded_db
     add_revision(
         project_copy,
         "ff00000000f1",

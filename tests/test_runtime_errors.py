@@ -23,6 +23,8 @@ from tests.runtime_support import (
     history,
     rows,
     scalar,
+    seed_template_fixture,  # noqa: F401  (fixture)
+    seeded_db_fixture,  # noqa: F401  (fixture)
     version,
 )
 
@@ -38,10 +40,8 @@ def _fails_cleanly(argv: list[str], url: URL | str, cwd: Path) -> str:
 
 
 @pytest.fixture
-def at_seed_head(project_copy: Path, fresh_db: URL) -> URL:
-    result = run_cli(MIGRATE, url=fresh_db, cwd=project_copy)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return fresh_db
+def at_seed_head(seeded_db: URL) -> URL:
+    return seeded_db
 
 
 def test_relation_missing_names_the_table(project_copy: Path, at_seed_head: URL) -> None:
@@ -134,7 +134,7 @@ def role_on(fresh_db: URL) -> Iterator[URL]:
 
 
 @pytest.fixture
-def limited_role(at_seed_head: URL, role_on: URL) -> URL:
+def limited_role(at_seed_head: URL, role_on: URL) -> Iterator[URL]:
     """A role that may use the version and history tables but owns nothing."""
     role = role_on.username
     execute(
@@ -143,7 +143,10 @@ def limited_role(at_seed_head: URL, role_on: URL) -> URL:
         f" GRANT USAGE ON SCHEMA migration_meta TO {role};"
         f" GRANT SELECT, INSERT ON migration_meta.history TO {role}",
     )
-    return role_on
+    try:
+        yield at_seed_head.set(username=role, password=SECRET)
+    finally:
+        execute(at_seed_head, f"DROP OWNED BY {role}")
 
 
 def test_permission_denied_names_the_privilege(

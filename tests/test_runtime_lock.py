@@ -16,6 +16,8 @@ from tests.runtime_support import (
     history,
     read_until,
     scalar,
+    seed_template_fixture,  # noqa: F401  (fixture)
+    seeded_db_fixture,  # noqa: F401  (fixture)
     spawn,
     version,
 )
@@ -79,13 +81,12 @@ def test_waiting_migrator_proceeds_when_the_lock_is_released(fresh_db: URL) -> N
     assert version(fresh_db) == [SEED_HEAD]
 
 
-def test_up_to_date_run_does_not_wait_for_the_lock(fresh_db: URL) -> None:
-    assert run_cli(MIGRATE, url=fresh_db).returncode == 0
-    holder = connect(fresh_db, autocommit=True)
+def test_up_to_date_run_does_not_wait_for_the_lock(seeded_db: URL) -> None:
+    holder = connect(seeded_db, autocommit=True)
     try:
         with holder.cursor() as cur:
             cur.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
-        result = run_cli(MIGRATE, url=fresh_db, env={"CONVENTIONS_MIGRATOR_WAIT": "0"})
+        result = run_cli(MIGRATE, url=seeded_db, env={"CONVENTIONS_MIGRATOR_WAIT": "0"})
     finally:
         holder.close()
     assert result.returncode == 0, result.stdout + result.stderr

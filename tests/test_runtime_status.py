@@ -9,7 +9,14 @@ import pytest
 from sqlalchemy.engine import URL
 
 from conventions.testing import run_cli
-from tests.runtime_support import MIGRATE, SEED_HEAD, SEED_REVISIONS, connect, execute
+from tests.runtime_support import (
+    SEED_HEAD,
+    SEED_REVISIONS,
+    connect,
+    execute,
+    seed_template_fixture,  # noqa: F401  (fixture)
+    seeded_db_fixture,  # noqa: F401  (fixture)
+)
 
 STATUS = ["-m", "conventions", "status"]
 
@@ -21,8 +28,8 @@ def _body(output: str) -> str:
     return rest
 
 
-def test_status_of_a_partly_migrated_database(fresh_db: URL) -> None:
-    assert run_cli(MIGRATE, url=fresh_db).returncode == 0
+def test_status_of_a_partly_migrated_database(seeded_db: URL) -> None:
+    fresh_db = seeded_db
     assert run_cli(["alembic", "downgrade", "-2"], url=fresh_db).returncode == 0
     result = run_cli([*STATUS, "--history", "3"], url=fresh_db)
     assert result.returncode == 0, result.stderr
@@ -54,8 +61,8 @@ def test_status_of_a_partly_migrated_database(fresh_db: URL) -> None:
     assert run_cli([*STATUS, "--check"], url=fresh_db).returncode == 1
 
 
-def test_status_at_head_and_json(fresh_db: URL) -> None:
-    assert run_cli(MIGRATE, url=fresh_db).returncode == 0
+def test_status_at_head_and_json(seeded_db: URL) -> None:
+    fresh_db = seeded_db
     text = run_cli(STATUS, url=fresh_db)
     assert text.returncode == 0
     body = _body(text.stdout)
@@ -76,8 +83,8 @@ def test_status_at_head_and_json(fresh_db: URL) -> None:
     ]
 
 
-def test_status_reports_catalog_problems(fresh_db: URL) -> None:
-    assert run_cli(MIGRATE, url=fresh_db).returncode == 0
+def test_status_reports_catalog_problems(seeded_db: URL) -> None:
+    fresh_db = seeded_db
     execute(
         fresh_db,
         "CREATE TYPE mood AS ENUM ('sad', 'ok');"
@@ -110,8 +117,8 @@ def test_status_reports_catalog_problems(fresh_db: URL) -> None:
     assert "Tables without a primary key: 1\n  - scratch_log\n" in body
 
 
-def test_inspect_lists_columns_indexes_and_constraints(fresh_db: URL) -> None:
-    assert run_cli(MIGRATE, url=fresh_db).returncode == 0
+def test_inspect_lists_columns_indexes_and_constraints(seeded_db: URL) -> None:
+    fresh_db = seeded_db
     result = run_cli(["-m", "conventions", "inspect", "customer_segments"], url=fresh_db)
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
@@ -148,8 +155,8 @@ def test_inspect_lists_columns_indexes_and_constraints(fresh_db: URL) -> None:
     assert kinds["fk_notification_campaigns_segment_id_customer_segments"] == "FOREIGN KEY"
 
 
-def test_inspect_unknown_table_suggests_a_name(fresh_db: URL) -> None:
-    assert run_cli(MIGRATE, url=fresh_db).returncode == 0
+def test_inspect_unknown_table_suggests_a_name(seeded_db: URL) -> None:
+    fresh_db = seeded_db
     result = run_cli(["-m", "conventions", "inspect", "ofers"], url=fresh_db)
     output = result.stdout + result.stderr
     assert result.returncode == 1

@@ -16,6 +16,8 @@ from tests.runtime_support import (
     history,
     read_until,
     scalar,
+    seed_template_fixture,  # noqa: F401  (fixture)
+    seeded_db_fixture,  # noqa: F401  (fixture)
     spawn,
     version,
     wait_for,
@@ -27,11 +29,6 @@ FAST_RETRIES = {
     "CONVENTIONS_LOCK_RETRIES": "2",
     "CONVENTIONS_RETRY_BACKOFF": "0.1",
 }
-
-
-def _migrated_with_alter(project: Path, url: URL) -> None:
-    assert run_cli(MIGRATE, url=url, cwd=project).returncode == 0
-    add_revision(project, "aa00000000a1", upgrade=ALTER_OFFERS)
 
 
 def _long_transaction(url: URL):
@@ -55,8 +52,9 @@ def _migration_waiting(url: URL) -> bool:
     )
 
 
-def test_table_busy_gives_up_naming_the_blocker(project_copy: Path, fresh_db: URL) -> None:
-    _migrated_with_alter(project_copy, fresh_db)
+def test_table_busy_gives_up_naming_the_blocker(project_copy: Path, seeded_db: URL) -> None:
+    fresh_db = seeded_db
+    add_revision(project_copy, "aa00000000a1", upgrade=ALTER_OFFERS)
     blocker, pid = _long_transaction(fresh_db)
     try:
         proc = spawn(MIGRATE, url=fresh_db, cwd=project_copy, env=FAST_RETRIES)
@@ -92,8 +90,9 @@ def test_table_busy_gives_up_naming_the_blocker(project_copy: Path, fresh_db: UR
     assert "could not get a lock on offers" in error
 
 
-def test_table_busy_succeeds_once_the_transaction_ends(project_copy: Path, fresh_db: URL) -> None:
-    _migrated_with_alter(project_copy, fresh_db)
+def test_table_busy_succeeds_once_the_transaction_ends(project_copy: Path, seeded_db: URL) -> None:
+    fresh_db = seeded_db
+    add_revision(project_copy, "aa00000000a1", upgrade=ALTER_OFFERS)
     blocker, _pid = _long_transaction(fresh_db)
     env = {**FAST_RETRIES, "CONVENTIONS_LOCK_RETRIES": "50"}
     proc = spawn(MIGRATE, url=fresh_db, cwd=project_copy, env=env)
@@ -109,8 +108,8 @@ def test_table_busy_succeeds_once_the_transaction_ends(project_copy: Path, fresh
     assert history(fresh_db)[-1][:3] == ("aa00000000a1", "upgrade", True)
 
 
-def test_statement_timeout_is_applied_to_migrations(project_copy: Path, fresh_db: URL) -> None:
-    assert run_cli(MIGRATE, url=fresh_db, cwd=project_copy).returncode == 0
+def test_statement_timeout_is_applied_to_migrations(project_copy: Path, seeded_db: URL) -> None:
+    fresh_db = seeded_db
     add_revision(project_copy, "aa00000000a2", upgrade="op.execute('SELECT pg_sleep(5)')")
     result = run_cli(
         MIGRATE, url=fresh_db, cwd=project_copy, env={"CONVENTIONS_STATEMENT_TIMEOUT": "200ms"}
