@@ -1,9 +1,11 @@
 """What ``alembic/env.py`` delegates to, so env.py stays three lines.
 
-Online runs apply one revision per transaction, one at a time, under our control:
-that is what lets the runtime log progress, record history, and retry a single
-migration that hit a lock timeout without replaying the others. Offline runs
-(``--sql``) emit the same DDL as text.
+Online upgrade/downgrade/stamp runs go to ``conventions.runner``: one revision per
+transaction, one at a time, under the migrator lock, with lock timeouts, retries,
+checksum validation and history (see its docstring for the order of work). Read-only
+commands (current, check, autogenerate) run plainly. Offline runs (``--sql``) emit
+the same DDL as text. Importing this module also installs the archive-on-downgrade
+implementations of drop_column/drop_table (``conventions.archive``).
 """
 
 from __future__ import annotations
