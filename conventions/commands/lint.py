@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from conventions import logs
 from conventions.settings import project_root
 
+# With no PATH: these, plus the migration directory alembic.ini names.
 DEFAULT_PATHS = ("app/models",)
 
 
@@ -145,8 +146,8 @@ def _update_manifest() -> int:
     return 0
 
 
-def _print(lines: object) -> None:
-    for line in lines:  # type: ignore[attr-defined]
+def _print(lines: Iterable[str]) -> None:
+    for line in lines:
         sys.stdout.write(f"{line}\n")
     sys.stdout.flush()
 

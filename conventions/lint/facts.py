@@ -13,6 +13,22 @@ from dataclasses import dataclass, field
 
 _PY_ENUM_FACTORIES = frozenset({"Enum", "IntEnum", "StrEnum", "Flag", "IntFlag"})
 _NESTED = ("body", "orelse", "finalbody")
+# Statements that hold no import, class or assignment the lint asks about.
+_LEAVES = frozenset(
+    {
+        ast.Expr,
+        ast.Return,
+        ast.Pass,
+        ast.AugAssign,
+        ast.Raise,
+        ast.Delete,
+        ast.Assert,
+        ast.Break,
+        ast.Continue,
+        ast.Global,
+        ast.Nonlocal,
+    }
+)
 
 
 @dataclass
@@ -61,6 +77,8 @@ def gather(
     """Fill ``facts`` from a statement list; collect class-body ``Mapped[...]`` lines."""
     for stmt in body:
         kind = type(stmt)
+        if kind in _LEAVES:
+            continue
         if kind is ast.ImportFrom:
             base = absolute_module(facts, stmt.module, stmt.level)  # type: ignore[attr-defined]
             for alias in stmt.names:  # type: ignore[attr-defined]
@@ -83,7 +101,7 @@ def gather(
         elif kind is ast.AnnAssign:
             target = stmt.target  # type: ignore[attr-defined]
             if type(target) is ast.Name:
-                if cls is not None and mapped is not None:
+                if cls is not None and mapped is not None and type(stmt.annotation) is not ast.Name:  # type: ignore[attr-defined]
                     mapped.append((cls, stmt))  # type: ignore[arg-type]
                 if target.id == "type_annotation_map" and cls is not None:
                     _annotation_map(stmt.value, facts, cls)  # type: ignore[attr-defined]

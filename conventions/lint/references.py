@@ -34,13 +34,11 @@ def visit(scan: FileScan, root: object, context: int = PLAIN) -> None:
             continue
         kind = type(node)
         if kind is ast.Name or kind is ast.Attribute:
-            if type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
-                target = scan.qualify(node)  # type: ignore[arg-type]
-                if target in ENUM_TYPES:
-                    if ctx != EXISTING:
-                        _enum_reference(scan, node, target, ctx, call=None)  # type: ignore[arg-type]
-                    continue
-            if kind is ast.Attribute:
+            target = scan.enum_target(node)  # type: ignore[arg-type]
+            if target is not None:
+                if ctx != EXISTING:
+                    _enum_reference(scan, node, target, ctx, call=None)  # type: ignore[arg-type]
+            elif kind is ast.Attribute:
                 stack.append((node.value, ctx))  # type: ignore[attr-defined]
             continue
         if kind is ast.Call:
@@ -61,8 +59,8 @@ def visit(scan: FileScan, root: object, context: int = PLAIN) -> None:
 
 def _call(scan: FileScan, node: ast.Call, ctx: int, stack: list[tuple[object, int]]) -> None:
     func = node.func
-    target = scan.qualify(func) if type(func) in (ast.Name, ast.Attribute) else None
-    if target in ENUM_TYPES:
+    target = scan.enum_target(func)
+    if target is not None:
         if ctx != EXISTING:
             _enum_reference(scan, func, target, ctx, call=node)  # type: ignore[arg-type]
         stack.extend((arg, ctx) for arg in node.args)
@@ -70,7 +68,7 @@ def _call(scan: FileScan, node: ast.Call, ctx: int, stack: list[tuple[object, in
         return
     if type(func) is ast.Attribute and func.attr == "drop" and type(func.value) is ast.Call:
         inner = func.value
-        if scan.qualify(inner.func) in ENUM_TYPES:
+        if scan.enum_target(inner.func) is not None:
             # ENUM(name=...).drop(bind): removing a type, never creating one.
             stack.extend((arg, ctx) for arg in (*inner.args, *node.args))
             stack.extend((kw.value, ctx) for kw in (*inner.keywords, *node.keywords))
@@ -89,34 +87,34 @@ def _call(scan: FileScan, node: ast.Call, ctx: int, stack: list[tuple[object, in
 def _enum_reference(
     scan: FileScan, node: ast.expr, target: str, ctx: int, *, call: ast.Call | None
 ) -> None:
-    spelling = ast.unparse(node)
-    shown = spelling if spelling == target else f"{spelling} ({target})"
     if ctx == MAP:
-        scan.report(
-            node,
+        code, text = (
             "HSE004",
-            f"{shown} in type_annotation_map makes every Mapped[...] of that type an "
-            "Enum; map it to conventions.Choice",
+            (
+                "{} in type_annotation_map makes every Mapped[...] of that type an Enum; "
+                "map it to conventions.Choice"
+            ),
         )
     elif call is not None and _native_enum_false(call):
-        scan.report(
-            node,
+        code, text = (
             "HSE003",
-            f"{shown} with native_enum=False stores member names behind an unnamed "
-            "CHECK; use conventions.Choice, which stores values",
+            (
+                "{} with native_enum=False stores member names behind an unnamed CHECK; "
+                "use conventions.Choice, which stores values"
+            ),
         )
     elif ENUM_TYPES[target] == "HSE002":
-        scan.report(
-            node,
-            "HSE002",
-            f"{shown} is CREATE TYPE ... AS ENUM; use conventions.Choice (VARCHAR + named CHECK)",
-        )
+        code = "HSE002"
+        text = "{} is CREATE TYPE ... AS ENUM; use conventions.Choice (VARCHAR + named CHECK)"
     else:
-        scan.report(
-            node,
-            "HSE001",
-            f"{shown} makes a native ENUM type; use conventions.Choice (VARCHAR + named CHECK)",
-        )
+        code = "HSE001"
+        text = "{} makes a native ENUM type; use conventions.Choice (VARCHAR + named CHECK)"
+
+    def message() -> str:  # built only when not silenced: unparse is the costly part
+        spelling = ast.unparse(node)
+        return text.format(spelling if spelling == target else f"{spelling} ({target})")
+
+    scan.report(node, code, message)
 
 
 def _sql(scan: FileScan, node: ast.expr, text: str) -> None:

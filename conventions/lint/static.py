@@ -1,10 +1,11 @@
 """The static pass: one ``ast.parse`` per file, statements walked once.
 
 Expressions are only walked inside statements whose lines hold a word that could
-start a finding (an Enum spelling reachable through the file's imports, or
-``AS ... ENUM`` for SQL), found by a regex over the raw bytes. That keeps linting
-a thousand model files close to the cost of parsing them; the benchmark calls
-:func:`lint_paths`.
+end a finding (an Enum spelling reachable through the file's imports, or ``AS ...
+ENUM`` for SQL), found by a byte search over the raw source. That keeps linting a
+thousand model files close to the cost of parsing them; the benchmark calls
+:func:`lint_paths`. Cross-module questions (is ``Status`` an enum?) wait until every
+file is read, so a project module that is also linted is parsed once.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import ast
 import os
 import re
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -52,7 +53,7 @@ def iter_files(paths: Iterable[Path | str]) -> Iterator[str]:
     """Yield the files to lint: given files as they are, directories walked in order."""
     for raw in paths:
         path = os.fspath(raw)
-        if not os.path.isdir(path):
+        if path.endswith(SUFFIXES) or not os.path.isdir(path):  # no stat per named file
             yield path
             continue
         for directory, subdirs, names in os.walk(path):
@@ -60,6 +61,51 @@ def iter_files(paths: Iterable[Path | str]) -> Iterator[str]:
             for name in sorted(names):
                 if name.endswith(SUFFIXES) and not name.startswith("."):
                     yield os.path.join(directory, name)
+
+
+# Compound statements: the expression fields of their header (bodies are walked).
+_HEADERS: dict[type, tuple[str, ...]] = {
+    ast.ClassDef: ("decorator_list", "bases", "keywords"),
+    ast.FunctionDef: ("decorator_list", "args", "returns"),
+    ast.AsyncFunctionDef: ("decorator_list", "args", "returns"),
+    ast.If: ("test",),
+    ast.While: ("test",),
+    ast.For: ("target", "iter"),
+    ast.AsyncFor: ("target", "iter"),
+    ast.With: ("items",),
+    ast.AsyncWith: ("items",),
+    ast.Try: (),
+    ast.Match: ("subject",),
+}
+if hasattr(ast, "TryStar"):
+    _HEADERS[ast.TryStar] = ()
+
+
+_IDENTIFIER = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def _word_offsets(source: bytes, words: frozenset[str]) -> list[int]:
+    """Offsets of whole identifiers in ``words``: byte search for the Enum spellings.
+
+    Every SQLAlchemy Enum name contains ``Enum`` or ``ENUM``; only aliases without it
+    (``from sqlalchemy import Enum as E``) need a regex.
+    """
+    found: list[int] = []
+    for core in (b"Enum", b"ENUM"):
+        index = source.find(core)
+        while index != -1:
+            start, end = index, index + 4
+            while start and source[start - 1] in _IDENTIFIER:
+                start -= 1
+            while end < len(source) and source[end] in _IDENTIFIER:
+                end += 1
+            if source[start:end].decode("ascii", "replace") in words:
+                found.append(start)
+            index = source.find(core, end)
+    others = frozenset(word for word in words if "Enum" not in word and "ENUM" not in word)
+    if others:
+        found.extend(m.start() for m in _word_pattern(others).finditer(source))
+    return found
 
 
 @lru_cache(maxsize=256)
@@ -78,6 +124,7 @@ class FileScan:
         self.candidates: list[Candidate] = []
         self._text: str | None = None
         self._lines: list[str] | None = None
+        self.words: frozenset[str] = frozenset()  # names that may end an Enum reference
         try:
             with open(path, "rb") as file:
                 self.source = file.read()
@@ -111,15 +158,20 @@ class FileScan:
             self._lines = self.text.splitlines()
         return [self._lines[n - 1] for n in set(numbers) if 0 < n <= len(self._lines)]
 
-    def report(self, position: Position | ast.AST, code: str, message: str) -> None:
+    def report(
+        self, position: Position | ast.AST, code: str, message: str | Callable[[], str]
+    ) -> None:
+        """Record a finding unless a noqa on its first or last line silences it."""
         if not isinstance(position, Position):
             position = Position(
                 position.lineno,  # type: ignore[attr-defined]
                 position.col_offset + 1,  # type: ignore[attr-defined]
                 position.end_lineno or position.lineno,  # type: ignore[attr-defined]
             )
-        if not suppressed(code, self.lines_at(position.line, position.end_line)):
-            self.findings.append(Finding(self.shown, position.line, position.col, code, message))
+        if suppressed(code, self.lines_at(position.line, position.end_line)):
+            return
+        text = message if isinstance(message, str) else message()
+        self.findings.append(Finding(self.shown, position.line, position.col, code, text))
 
     def _unparsable(self, err: Exception) -> None:
         line, col = 1, 1
@@ -145,9 +197,10 @@ class FileScan:
         for star in self.facts.stars:
             if star in MODULE_PREFIXES:
                 words |= STAR_EXPORTS.get(star, frozenset())
+        self.words = frozenset(words)
         offsets = sql.trigger_offsets(self.source)
         if words:
-            offsets.extend(m.start() for m in _word_pattern(frozenset(words)).finditer(self.source))
+            offsets.extend(_word_offsets(self.source, self.words))
         if not offsets:
             return []
         offsets.sort()
@@ -159,27 +212,28 @@ class FileScan:
         return sorted(set(lines))
 
     def _walk_hot(self, body: list[ast.stmt], hot: list[int]) -> None:
+        """Visit the statements (and compound headers) whose lines hold a hot line."""
         for stmt in body:
             start = bisect_left(hot, stmt.lineno)
             if start == len(hot) or hot[start] > (stmt.end_lineno or stmt.lineno):
                 continue
-            nested = [name for name in ("body", "orelse", "finalbody") if hasattr(stmt, name)]
-            if not nested:
+            header = _HEADERS.get(type(stmt))
+            if header is None:
                 self._visit_statement(stmt)
                 continue
-            for name, value in ast.iter_fields(stmt):
-                if name in nested:
-                    self._walk_hot(value, hot)
-                elif name == "handlers":
-                    for handler in value:
-                        visit(self, handler.type)
-                        self._walk_hot(handler.body, hot)
-                elif name == "cases":
-                    for case in value:
-                        visit(self, case.guard)
-                        self._walk_hot(case.body, hot)
-                else:
-                    visit(self, value)
+            inner = stmt.body[0].lineno if getattr(stmt, "body", None) else stmt.lineno + 1  # type: ignore[attr-defined]
+            if hot[start] < inner:  # decorators, bases, test, iterable...
+                visit(self, [getattr(stmt, name) for name in header])
+            for name in ("body", "orelse", "finalbody"):
+                nested = getattr(stmt, name, None)
+                if nested:
+                    self._walk_hot(nested, hot)
+            for handler in getattr(stmt, "handlers", ()):
+                visit(self, handler.type)
+                self._walk_hot(handler.body, hot)
+            for case in getattr(stmt, "cases", ()):
+                visit(self, case.guard)
+                self._walk_hot(case.body, hot)
 
     def _visit_statement(self, stmt: ast.stmt) -> None:
         kind = type(stmt)
@@ -193,6 +247,20 @@ class FileScan:
         visit(self, stmt)
 
     # -- expressions -------------------------------------------------------------------
+
+    def enum_target(self, node: ast.AST) -> str | None:
+        """Return the Enum type a Name/Attribute refers to, or None (cheap for most names)."""
+        kind = type(node)
+        if kind is ast.Name:
+            leaf = node.id  # type: ignore[attr-defined]
+        elif kind is ast.Attribute:
+            leaf = node.attr  # type: ignore[attr-defined]
+        else:
+            return None
+        if leaf not in self.words or type(node.ctx) is not ast.Load:  # type: ignore[attr-defined]
+            return None
+        target = self.qualify(node)
+        return target if target in ENUM_TYPES else None
 
     def qualify(self, node: ast.AST) -> str | None:
         """Return the dotted name an expression refers to through the imports."""

@@ -153,8 +153,9 @@ def _is_none(node: ast.expr) -> bool:
 
 def _typed(call: ast.Call) -> bool:
     """Say whether mapped_column(...) names a type (a ForeignKey counts: it lends one)."""
-    if any(keyword.arg == "type_" for keyword in call.keywords):
-        return True
+    for keyword in call.keywords:
+        if keyword.arg == "type_":
+            return True
     for arg in call.args:
         if type(arg) is ast.Constant and isinstance(arg.value, str):
             continue  # the column name
