@@ -105,10 +105,8 @@ class StepRunner:
         recorded = history.recorded_checksums(self.connection)
         if not recorded:
             return
-        applied = [
-            (script.revision, script.path)
-            for script in self.context.script.iterate_revisions(heads, "base")
-        ]
+        scripts = self.context.script.iterate_revisions(heads, "base")
+        applied = [(script.revision, script.path) for script in reversed(list(scripts))]
         edited = history.edited_files(applied, recorded)
         if edited:
             raise EditedMigration(edited)
