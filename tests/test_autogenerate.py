@@ -130,7 +130,9 @@ class Scratch:
         (path,) = self.versions() - before
         return Migration(path)
 
-    def assert_lint_clean(self, migration: Migration) -> None:
+    def assert_lint_clean(self, migration: Migration, *, squawk: set[str] | None = None) -> None:
+        """ruff, ruff format and the house lint pass; squawk reports exactly ``squawk``."""
+        assert self.squawk(migration) == (squawk or set())
         for args in (
             ["-m", "ruff", "check", str(migration.path)],
             ["-m", "ruff", "format", "--check", str(migration.path)],
@@ -138,6 +140,18 @@ class Scratch:
         ):
             result = run_cli(args, url=None, cwd=self.root)
             assert result.returncode == 0, f"{args}: {result.stdout}{result.stderr}"
+
+    def squawk(self, migration: Migration) -> set[str]:
+        """The squawk rules `make lint` reports for this migration's upgrade SQL."""
+        script = (
+            "from pathlib import Path\n"
+            "from conventions.lint import squawk\n"
+            "for v in squawk.run(Path('.')):\n"
+            f"    if v.path.endswith({migration.path.name!r}): print(v.rule)\n"
+        )
+        result = run_cli(["-c", script], url=None, cwd=self.root)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return set(result.stdout.split())
 
     def choice(self, table: str, column: str) -> tuple[int | None, set[str] | None]:
         """(VARCHAR length, allowed set) of a column as the catalog has it."""
@@ -189,7 +203,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     factory = DatabaseFactory()
     root = tmp_path_factory.mktemp("autogen") / "project"
     root.mkdir()
-    for name in ("alembic.ini", "pyproject.toml"):
+    for name in ("alembic.ini", "pyproject.toml", ".squawk.toml"):
         shutil.copy(ROOT / name, root / name)
     ignore = shutil.ignore_patterns("__pycache__")
     shutil.copytree(ROOT / "alembic", root / "alembic", ignore=ignore)
@@ -343,7 +357,9 @@ def test_removed_choice_column_renders_drop_choice_column_recreated_on_downgrade
         "op.add_choice_column('tickets', 'status', ['open', 'closed'], length=20,"
         " nullable=False, server_default='open', comment='Where the ticket is.')"
     )
-    scratch.assert_lint_clean(migration)
+    # Dropping a column breaks its readers: squawk keeps saying so until a person
+    # writes why it is safe (# squawk-ignore-file: ban-drop-column  (reason)).
+    scratch.assert_lint_clean(migration, squawk={"ban-drop-column"})
 
     scratch.execute("INSERT INTO tickets (kind, status) VALUES ('bug', 'closed')")
     scratch.ok("alembic", "upgrade", "head")

@@ -75,12 +75,13 @@ class LiveTable:
     def house_check(self, column: str) -> catalog.ConstraintInfo | None:
         """Return ``ck_<table>_<column>`` if the table has a CHECK of that name.
 
-        All of the table's CHECKs are read in one query, so asking about every column
+        All of the table's constraints are read in one query, so asking about every column
         (to notice a choice CHECK whose column the models no longer make a Choice)
         costs one round trip per table, not one per column.
         """
         if self._checks is None:
-            self._checks = _checks(self.conn, self.info.oid) if self.info is not None else {}
+            found = catalog.constraints(self.conn, self.info.oid) if self.info else {}
+            self._checks = {name: c for name, c in found.items() if c.kind == "c"}
         return self._checks.get(constraint_name(self.name, column))
 
     def column(self, name: str) -> LiveChoice | None:
@@ -96,22 +97,6 @@ class LiveTable:
         if column is None:
             return None
         return LiveChoice(table=self.name, column=column, constraint=self.house_check(name))
-
-
-def _checks(conn: Connection, table_oid: int) -> dict[str, catalog.ConstraintInfo]:
-    """Every CHECK of a table by name, as :func:`conventions.catalog.constraint` reads one."""
-    rows = conn.exec_driver_sql(
-        "SELECT conname, pg_get_constraintdef(oid), convalidated,"
-        " current_setting('standard_conforming_strings') = 'on'"
-        " FROM pg_constraint WHERE conrelid = %(oid)s AND contype = 'c'",
-        {"oid": table_oid},
-    ).all()
-    found = {}
-    for name, definition, validated, standard in rows:
-        if definition.endswith(" NOT VALID"):
-            definition = definition[: -len(" NOT VALID")]
-        found[name] = catalog.ConstraintInfo(name, "c", definition, validated, standard)
-    return found
 
 
 # One cache per AutogenContext: a new ``alembic check`` or revision sees a fresh catalog.

@@ -49,8 +49,17 @@ def _add_choice_column(autogen_context: AutogenContext, op: AddChoiceColumnOp) -
     return _call(autogen_context, "add_choice_column", args, kw)
 
 
+# squawk (``make lint``) reads these as file-level opt-outs with their reason; each is
+# true of what alter_choices emits, so only the hazards that are real stay flagged
+# (a narrowing rewrites the table; a dropped column breaks readers).
+SQUAWK_RENAME = (
+    "# squawk-ignore-file: renaming-object  (alter_choices renames only its temporary CHECK)"
+)
+SQUAWK_WIDEN = "# squawk-ignore-file: changing-column-type  (widening a VARCHAR is metadata-only)"
+
+
 @renderers.dispatch_for(AlterChoicesOp)
-def _alter_choices(autogen_context: AutogenContext, op: AlterChoicesOp) -> str:
+def _alter_choices(autogen_context: AutogenContext, op: AlterChoicesOp) -> list[str]:
     kw: dict[str, Any] = {}
     if op.length is not None:
         kw["length"] = op.length
@@ -61,7 +70,11 @@ def _alter_choices(autogen_context: AutogenContext, op: AlterChoicesOp) -> str:
     if op.schema is not None:
         kw["schema"] = repr(op.schema)
     args = [repr(op.table_name), repr(op.column_name), _values(op.values)]
-    return _call(autogen_context, "alter_choices", args, kw)
+    lines = [SQUAWK_RENAME]
+    widening = op.existing_length is not None and (op.length or 0) > op.existing_length
+    if widening:
+        lines.append(SQUAWK_WIDEN)
+    return [*lines, _call(autogen_context, "alter_choices", args, kw)]
 
 
 @renderers.dispatch_for(DropChoiceColumnOp)
