@@ -29,7 +29,7 @@ from conventions.autogen.changes import describe
 from conventions.autogen.imports import drop_unused_template_imports
 from conventions.autogen.rewrite import is_enum, refuse_enums
 from conventions.choice import Choice
-from conventions.errors import EnumNotAllowed
+from conventions.errors import EnumNotAllowed, InvalidChoices
 from conventions.naming import NAMING_CONVENTION
 
 
@@ -321,3 +321,20 @@ def test_describe_says_what_the_models_add_and_remove() -> None:
         "column t.c: its choice CHECK is missing in the database"
     )
     assert describe(("add_column", None, "t", None)) is None
+
+
+def test_new_choice_column_default_given_as_sql_text_is_read_as_its_value(engine: Engine) -> None:
+    from sqlalchemy import func, text
+
+    make(engine, "CREATE TABLE t (id int PRIMARY KEY)")
+    column = Column("kind", Choice(["a", "b"]), server_default=text("'b'"), nullable=False)
+    upgrade, downgrade = rendered(engine, metadata(column))
+    assert upgrade == (
+        "op.add_choice_column('t', 'kind', ['a', 'b'], length=20, nullable=False,"
+        " server_default='b')"
+    )
+    assert downgrade == "op.drop_choice_column('t', 'kind')"
+
+    computed = Column("kind", Choice(["a", "b"]), server_default=func.lower("A"))
+    with pytest.raises(InvalidChoices, match=r"server_default of t\.kind must be one of its"):
+        rendered(engine, metadata(computed))

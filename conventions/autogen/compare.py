@@ -161,11 +161,11 @@ def _house_ops(
         elif isinstance(op, DropTableOp) and op._reverse is not None:
             op._reverse = house_recreate_table(op._reverse)
         elif isinstance(op, ModifyTableOps):
-            op.ops = [_house_column_op(autogen_context, op, item) for item in op.ops]
+            op.ops = [_house_column_op(autogen_context, item) for item in op.ops]
     return CONTINUE
 
 
-def _house_column_op(autogen_context: AutogenContext, table_ops: ModifyTableOps, op: Any) -> Any:
+def _house_column_op(autogen_context: AutogenContext, op: Any) -> Any:
     if isinstance(op, AddColumnOp) and isinstance(op.column.type, Choice):
         return ChoiceColumnAdded.from_column(op.schema, op.table_name, op.column)
     if isinstance(op, DropColumnOp) and type(op) is DropColumnOp:
