@@ -15,13 +15,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
+import psycopg2
+
 from bench import db, machine, report
-from bench.config import ROOT, from_env
+from bench.config import ROOT, BenchConfig, from_env
 from bench.context import Context
 from bench.results import Section, Target
 from bench.stats import duration
 from bench.writer import Writer
 from conventions import logs
+from conventions.diagnose import connection_error
+from conventions.errors import ConventionsError
 from conventions.settings import configured_url
 from conventions.testing import DatabaseFactory
 
@@ -54,13 +58,34 @@ def _run(module: ModuleType, ctx: Context, sections: list[Section]) -> bool:
 
 
 def main() -> int:
+    logs.install()
+    try:
+        config = from_env()
+    except ValueError as err:
+        logs.error(f"{err}; see the bench target in `make help` and README's Benchmarks section")
+        return 2
+    try:
+        factory = DatabaseFactory()
+        _check_server(factory)
+    except ConventionsError as err:  # no server, bad DATABASE_URL: the house message says why
+        logs.error(str(err))
+        return 1
+    return _bench(config, factory)
+
+
+def _check_server(factory: DatabaseFactory) -> None:
+    """Fail with the house connection message before creating anything."""
+    try:
+        db.connect(factory.admin).close()
+    except psycopg2.OperationalError as err:
+        raise connection_error(err, factory.admin) from None
+
+
+def _bench(config: BenchConfig, factory: DatabaseFactory) -> int:
     from bench import scenarios
 
-    logs.install()
-    config = from_env()
     started = time.perf_counter()
     load_start = machine.load()
-    factory = DatabaseFactory()
     chosen = [m for m in scenarios.ALL if not config.only or m.NUMBER in config.only]
     sections: list[Section] = []
     ok = True

@@ -79,19 +79,24 @@ def from_env(root: Path = ROOT) -> BenchConfig:
     else:
         out_dir = Path(os.environ.get("BENCH_OUT", root / "docs"))
     only_raw = os.environ.get("BENCH_ONLY", "").strip()
-    only = frozenset(int(part) for part in only_raw.split(",") if part.strip())
+    try:
+        only = frozenset(int(part) for part in only_raw.split(",") if part.strip())
+    except ValueError:
+        only = frozenset({0})
+    if not only <= set(range(1, 9)):
+        raise ValueError(f"BENCH_ONLY={only_raw!r} must list measurements 1 to 8, e.g. 1,3")
     default_out = out_dir.resolve() == (root / "docs").resolve()
     return BenchConfig(
         rows=rows,
         quick=quick,
         repeats=_int("BENCH_REPEATS", 2 if quick else 5),
         rewrite_repeats=_int("BENCH_REWRITE_REPEATS", 1 if quick else 3),
-        process_repeats=_int("BENCH_PROCESS_REPEATS", 5 if quick else 15),
+        process_repeats=_int("BENCH_PROCESS_REPEATS", 3 if quick else 15),
         revision_count=_int("BENCH_REVISIONS", 200),
         revision_repeats=_int("BENCH_REVISION_REPEATS", 1 if quick else 5),
         lint_files=_int("BENCH_LINT_FILES", 1000),
         lint_repeats=_int("BENCH_LINT_REPEATS", 3 if quick else 7),
-        harness_repeats=_int("BENCH_HARNESS_REPEATS", 3 if quick else 10),
+        harness_repeats=_int("BENCH_HARNESS_REPEATS", 2 if quick else 10),
         hold_s=_float("BENCH_HOLD_S", 3.0 if quick else 8.0),
         lock_repeats=_int("BENCH_LOCK_REPEATS", 1 if quick else 3),
         writer_rate=_int("BENCH_WRITER_RATE", 500),

@@ -21,7 +21,7 @@ from bench.context import Context
 from bench.house import HouseOps
 from bench.trial import run_trial
 from bench.writer import Writer
-from conventions.testing import DatabaseFactory
+from conventions.testing import DatabaseFactory, run_cli
 from tests import catalog
 
 ROWS = 2_000
@@ -44,6 +44,38 @@ def test_config_rejects_a_bad_row_count_naming_the_variable(monkeypatch, value):
     monkeypatch.setenv("BENCH_ROWS", value)
     with pytest.raises(ValueError, match="BENCH_ROWS"):
         from_env()
+
+
+def _bench_databases(factory: DatabaseFactory) -> set[str]:
+    conn = db.connect(factory.admin)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT datname FROM pg_database WHERE datname LIKE 'bench%%'")
+            return {row[0] for row in cur.fetchall()}
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    ("env", "status", "message"),
+    [
+        ({"BENCH_ONLY": "9"}, 2, "BENCH_ONLY='9' must list measurements 1 to 8"),
+        ({"BENCH_ROWS": "many"}, 2, "BENCH_ROWS='many' is not a whole number"),
+        (
+            {"DATABASE_URL": "postgresql://bench:s3cret@127.0.0.1:1/x"},
+            1,
+            "Cannot connect to the database at postgresql+psycopg2://bench:***@127.0.0.1:1",
+        ),
+    ],
+)
+def test_bad_settings_stop_before_anything_is_created(db_factory, env, status, message):
+    before = _bench_databases(db_factory)
+    done = run_cli(["-m", "bench"], url=None, env={"BENCH_QUICK": "1", **env}, timeout=60)
+    assert done.returncode == status, done.stdout + done.stderr
+    assert message in done.stdout
+    assert "s3cret" not in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert _bench_databases(db_factory) == before
 
 
 @pytest.fixture
