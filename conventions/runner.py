@@ -154,11 +154,14 @@ class StepRunner:
                 self._set_session_limits()
                 self.feeder.steps = steps
                 self.progress.plan(len(steps), self.direction)
-                for index in range(len(steps)):
-                    self.feeder.index = index
-                    self._run_step(lock)
+                try:
+                    for index in range(len(steps)):
+                        self.feeder.index = index
+                        self._run_step(lock)
+                finally:
+                    # A caller's own connection (config.attributes) gets its settings back.
+                    self._reset_session_limits()
             self._end_transaction()
-            self._reset_session_limits()
             heads = self.migration_context.get_current_heads()
             self._end_transaction()
         self._finish(heads)
@@ -252,6 +255,7 @@ class StepRunner:
 
     def _reset_session_limits(self) -> None:
         with contextlib.suppress(Exception):
+            self._end_transaction()
             self.connection.execute(
                 text(
                     "RESET lock_timeout; RESET statement_timeout;"
