@@ -28,7 +28,7 @@ _GAP_BYTES = frozenset(b" \t\r\n\f\v\"'+\\")
 _WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
-def trigger_offsets(source: bytes) -> list[int]:
+def trigger_offsets(source: bytes, lower: bytes | None = None) -> list[int]:
     """Return offsets of each ``ENUM`` in raw source that could end ``AS ENUM``.
 
     A cheap superset (byte search, no regex): a file without one cannot hold the
@@ -36,7 +36,8 @@ def trigger_offsets(source: bytes) -> list[int]:
     whitespace, quotes, ``+`` or backslashes (a literal split in Python) or a SQL
     comment, which is accepted without looking inside it.
     """
-    lower = source.lower()
+    if lower is None:
+        lower = source.lower()
     found: list[int] = []
     index = lower.find(b"enum")
     while index != -1:

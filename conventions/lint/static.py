@@ -84,11 +84,15 @@ if hasattr(ast, "TryStar"):
 _IDENTIFIER = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
-def _word_offsets(source: bytes, words: frozenset[str]) -> list[int]:
-    """Offsets of whole identifiers in ``words``: byte search for the Enum spellings.
+def _word_offsets(source: bytes, bare: frozenset[str], modules: frozenset[str]) -> list[int]:
+    """Offsets where an Enum spelling can start, found by byte search.
 
-    Every SQLAlchemy Enum name contains ``Enum`` or ``ENUM``; only aliases without it
-    (``from sqlalchemy import Enum as E``) need a regex.
+    ``bare``: names that are an Enum type by themselves (``SAEnum``), counted when not
+    after a dot. ``modules``: local names of SQLAlchemy modules (``sa``, ``postgresql``),
+    whose ``.Enum``/``.ENUM`` counts only when the dotted chain starts with one of
+    them, so ``enum.Enum`` in a file that imports ``sqlalchemy as sa`` stays cold.
+    Every Enum spelling contains ``Enum`` or ``ENUM``; only an alias without it
+    (``from sqlalchemy import Enum as E``) needs a regex.
     """
     found: list[int] = []
     for core in (b"Enum", b"ENUM"):
@@ -99,13 +103,29 @@ def _word_offsets(source: bytes, words: frozenset[str]) -> list[int]:
                 start -= 1
             while end < len(source) and source[end] in _IDENTIFIER:
                 end += 1
-            if source[start:end].decode("ascii", "replace") in words:
+            word = source[start:end].decode("ascii", "replace")
+            if start and source[start - 1] == 46:  # "." : an attribute
+                if modules and word in LEAF_NAMES and _chain_head(source, start - 1) in modules:
+                    found.append(start)
+            elif word in bare:
                 found.append(start)
             index = source.find(core, end)
-    others = frozenset(word for word in words if "Enum" not in word and "ENUM" not in word)
+    others = frozenset(word for word in bare if "Enum" not in word and "ENUM" not in word)
     if others:
         found.extend(m.start() for m in _word_pattern(others).finditer(source))
     return found
+
+
+def _chain_head(source: bytes, dot: int) -> str:
+    """Return ``a`` for the ``a.b.c.`` that ends at ``dot``."""
+    head = ""
+    while dot > 0 and source[dot] == 46:
+        end = dot
+        while dot and source[dot - 1] in _IDENTIFIER:
+            dot -= 1
+        head = source[dot:end].decode("ascii", "replace")
+        dot -= 1
+    return head
 
 
 @lru_cache(maxsize=256)
@@ -188,19 +208,23 @@ class FileScan:
     # -- which lines can hold a finding ----------------------------------------------
 
     def _hot_lines(self) -> list[int]:
-        words: set[str] = set()
+        lower = self.source.lower()
+        if b"enum" not in lower:
+            return []  # every Enum spelling, alias import and AS ENUM contains the word
+        bare: set[str] = set()
+        modules: set[str] = set()
         for name, target in self.facts.aliases.items():
             if target in MODULE_PREFIXES:
-                words |= LEAF_NAMES  # alias.….Enum is reachable
+                modules.add(name)  # alias.….Enum is reachable
             elif target in ENUM_TYPES:
-                words.add(name)
+                bare.add(name)
         for star in self.facts.stars:
             if star in MODULE_PREFIXES:
-                words |= STAR_EXPORTS.get(star, frozenset())
-        self.words = frozenset(words)
-        offsets = sql.trigger_offsets(self.source)
-        if words:
-            offsets.extend(_word_offsets(self.source, self.words))
+                bare |= STAR_EXPORTS.get(star, frozenset())
+        self.words = frozenset(bare | LEAF_NAMES) if modules else frozenset(bare)
+        offsets = sql.trigger_offsets(self.source, lower)
+        if self.words:
+            offsets.extend(_word_offsets(self.source, frozenset(bare), frozenset(modules)))
         if not offsets:
             return []
         offsets.sort()
