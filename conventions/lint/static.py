@@ -81,6 +81,7 @@ if hasattr(ast, "TryStar"):
     _HEADERS[ast.TryStar] = ()
 
 
+_SPACE = frozenset(b" \t\r\n\\(")  # "(" and "\\": a chain split over lines
 _IDENTIFIER = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
@@ -104,8 +105,11 @@ def _word_offsets(source: bytes, bare: frozenset[str], modules: frozenset[str]) 
             while end < len(source) and source[end] in _IDENTIFIER:
                 end += 1
             word = source[start:end].decode("ascii", "replace")
-            if start and source[start - 1] == 46:  # "." : an attribute
-                if modules and word in LEAF_NAMES and _chain_head(source, start - 1) in modules:
+            before = start - 1
+            while before >= 0 and source[before] in _SPACE:
+                before -= 1
+            if before >= 0 and source[before] == 46:  # "." : an attribute
+                if modules and word in LEAF_NAMES and _chain_head(source, before) in modules:
                     found.append(start)
             elif word in bare:
                 found.append(start)
@@ -117,14 +121,19 @@ def _word_offsets(source: bytes, bare: frozenset[str], modules: frozenset[str]) 
 
 
 def _chain_head(source: bytes, dot: int) -> str:
-    """Return ``a`` for the ``a.b.c.`` that ends at ``dot``."""
+    """Return ``a`` for the ``a.b.c.`` (whitespace and newlines allowed) ending at ``dot``."""
     head = ""
-    while dot > 0 and source[dot] == 46:
+    while dot >= 0 and source[dot] == 46:
         end = dot
-        while dot and source[dot - 1] in _IDENTIFIER:
+        while end and source[end - 1] in _SPACE:
+            end -= 1
+        start = end
+        while start and source[start - 1] in _IDENTIFIER:
+            start -= 1
+        head = source[start:end].decode("ascii", "replace")
+        dot = start - 1
+        while dot >= 0 and source[dot] in _SPACE:
             dot -= 1
-        head = source[dot:end].decode("ascii", "replace")
-        dot -= 1
     return head
 
 
