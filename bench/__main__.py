@@ -86,6 +86,7 @@ def _bench(config: BenchConfig, factory: DatabaseFactory) -> int:
 
     started = time.perf_counter()
     load_start = machine.load()
+    activity_start = db.activity(factory.admin)
     chosen = [m for m in scenarios.ALL if not config.only or m.NUMBER in config.only]
     sections: list[Section] = []
     ok = True
@@ -123,6 +124,8 @@ def _bench(config: BenchConfig, factory: DatabaseFactory) -> int:
         load_end=machine.load(),
         database="embedded server" if configured_url(ROOT) is None else "DATABASE_URL",
         fill_s=fill_s,
+        activity_start=activity_start,
+        activity_end=db.activity(factory.admin),
     )
     path = report.write(config, info, sorted(sections, key=lambda s: s.number))
     if config.update_readme:

@@ -114,7 +114,7 @@ def writer_target(operation: str, result: VariantResult, *, baseline: dict[str, 
     met = worst.median <= WRITER_TARGET_S
     why = ""
     if not met:
-        why = _why_slow(worst, result.lock_wait, baseline)
+        why = _why_slow(result, baseline)
     elif worst.high > WRITER_TARGET_S:
         why = (
             f"the median run is within target but the slowest of {worst.n} runs took "
@@ -123,26 +123,39 @@ def writer_target(operation: str, result: VariantResult, *, baseline: dict[str, 
     return Target(promise, measured, met, why)
 
 
-def _why_slow(worst: Spread, lock_wait: Spread, baseline: dict[str, float]) -> str:
+def _why_slow(result: VariantResult, baseline: dict[str, float]) -> str:
+    """Say why the writer was slow, from the lock samples and which statements suffered."""
+    worst, lock_wait = result.worst, result.lock_wait
     if lock_wait.median >= worst.median * 0.5:
         return (
             f"the writer waited on a lock for {duration(lock_wait.median)} (median run): the "
             "operation holds or queues for a lock that blocks the writer"
         )
+    every = f"sampled every {INTERVAL_S * 1000:g} ms"
     if lock_wait.high == 0:
-        waits = f"no lock wait of the writer was seen (sampled every {INTERVAL_S * 1000:g} ms)"
+        waits = f"no lock wait of the writer was seen ({every})"
     else:
-        waits = (
-            f"the writer's lock waits were at most {duration(lock_wait.high)} (sampled every "
-            f"{INTERVAL_S * 1000:g} ms), far below its worst statement"
+        waits = f"the writer's lock waits were at most {duration(lock_wait.high)} ({every})"
+    reads = result.worst_of(("select",)).median
+    writes = result.worst_of(("insert", "update")).median
+    if reads <= WRITER_TARGET_S < writes:
+        cause = (
+            f"reads stayed fast (point SELECT worst {duration(reads)}, median run); the slow "
+            f"statements were INSERT/UPDATE (worst {duration(writes)}), whose commits wait "
+            "for a WAL flush to disk, a disk and a WAL this operation shares with every other "
+            "database on the server"
+        )
+    else:
+        cause = (
+            f"reads and writes alike were slowed (SELECT worst {duration(reads)}, "
+            f"INSERT/UPDATE worst {duration(writes)}): CPU contention on this shared "
+            "2-core machine"
         )
     return (
-        f"{waits}: its statements were slowed by competing for CPU and disk with the "
-        "operation's table scan on this shared 2-core machine. With no DDL running the "
-        f"writer's worst statement in a {baseline.get('seconds', 0):g} s quiet window was "
-        f"typically {duration(baseline['window_worst'])} (worst of all quiet windows: "
-        f"{duration(baseline['max'])}), so the machine's own noise floor is near or above "
-        "the target"
+        f"{waits}; {cause}. With no DDL running, the writer's worst statement in a "
+        f"{baseline.get('seconds', 0):g} s quiet window was typically "
+        f"{duration(baseline['window_worst'])} (worst of all quiet windows: "
+        f"{duration(baseline['max'])}): the machine's own noise floor, near or above the target"
     )
 
 

@@ -170,6 +170,24 @@ def checkpoint(url: URL) -> None:
         conn.close()
 
 
+def activity(url: URL) -> str:
+    """Describe what else the server is doing: other sessions share its WAL and disk."""
+    conn = connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT count(*) FILTER (WHERE state = 'active'), count(*),"
+                " (SELECT count(*) FROM pg_database WHERE NOT datistemplate)"
+                " FROM pg_stat_activity"
+                " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+                " AND application_name NOT LIKE 'bench%%'"
+            )
+            active, total, databases = cur.fetchone()
+    finally:
+        conn.close()
+    return f"{total} other sessions ({active} active), {databases} databases"
+
+
 def server_info(url: URL) -> dict[str, str]:
     """Return the server version and the settings that shape these figures."""
     conn = connect(url)

@@ -30,6 +30,8 @@ class RunInfo:
     load_end: str
     database: str  # "embedded" or "DATABASE_URL"
     fill_s: float | None
+    activity_start: str = "?"  # other sessions on the server: they share its WAL and disk
+    activity_end: str = "?"
 
 
 def _cell(text: str) -> str:
@@ -133,6 +135,10 @@ def markdown(config: BenchConfig, info: RunInfo, sections: Sequence[Section]) ->
                 [
                     "load average (1/5/15 min)",
                     f"{info.load_start} at start, {info.load_end} at end",
+                ],
+                [
+                    "other work on the server",
+                    f"{info.activity_start} at start; {info.activity_end} at end",
                 ],
             ],
         ),

@@ -37,6 +37,10 @@ class Trial:
         """The writer's slowest statement overlapping the operation, in seconds."""
         return max((s.latency for s in self.during), default=float("nan"))
 
+    def worst_of(self, kinds: tuple[str, ...]) -> float:
+        """The slowest overlapping statement among these kinds (insert, update, select)."""
+        return max((s.latency for s in self.during if s.kind in kinds), default=float("nan"))
+
     @property
     def baseline_worst(self) -> float:
         return max((s.latency for s in self.baseline), default=float("nan"))
@@ -116,6 +120,9 @@ class VariantResult:
     @property
     def worst(self) -> Spread:
         return Spread.of([t.worst for t in self.ok])
+
+    def worst_of(self, kinds: tuple[str, ...]) -> Spread:
+        return Spread.of([t.worst_of(kinds) for t in self.ok])
 
     @property
     def lock_wait(self) -> Spread:

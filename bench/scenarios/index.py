@@ -11,6 +11,7 @@ from bench import comparison, db
 from bench.context import Context
 from bench.house import HouseOps
 from bench.results import Section
+from bench.stats import duration
 
 NUMBER = 3
 TITLE = "Create an index"
@@ -68,7 +69,7 @@ def run(ctx: Context) -> Section:
         results = comparison.interleave(ctx, variants)
     finally:
         house.close()
-    return comparison.section(
+    section = comparison.section(
         ctx,
         number=NUMBER,
         key="3-create-index",
@@ -85,3 +86,17 @@ def run(ctx: Context) -> Section:
         headlines=[("create an index: writer's worst statement", "ours", "naive")],
         targets=[("`op.add_index` (CONCURRENTLY)", "ours")],
     )
+    ours_worst, serial_worst = results["ours"].worst, results["ours-serial"].worst
+    if not (ours_worst.missing or serial_worst.missing):
+        if serial_worst.high < ours_worst.low:  # every serial run beat every parallel one
+            verdict = "part of the slowdown is CPU taken by the build's parallel workers."
+        elif serial_worst.median >= ours_worst.median * 0.8:
+            verdict = "the slowdown is not CPU taken by the build's parallel workers."
+        else:
+            verdict = "the runs overlap too much on this machine to tell."
+        section.notes.append(
+            "Without parallel workers the writer's worst statement was "
+            f"{duration(serial_worst.median)} against {duration(ours_worst.median)} with them "
+            f"(medians of {serial_worst.n} and {ours_worst.n} runs): {verdict}"
+        )
+    return section
