@@ -68,6 +68,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         logs.error("Interrupted; the migration in progress was rolled back.")
         return 130
+    except Exception as err:
+        # Anything not in the house error family is our bug, not the user's input:
+        # still one paragraph, still no traceback unless asked for.
+        if known.traceback or traceback_requested():
+            raise
+        logs.error(
+            f"Unexpected error in `{known.command}`: {type(err).__name__}: {err}\n"
+            "  → This is a bug in the tooling. Rerun with `python -m conventions "
+            "--traceback …` (or CONVENTIONS_TRACEBACK=1) and report the traceback."
+        )
+        return 1
 
 
 def entry() -> None:

@@ -30,6 +30,7 @@ def load_comparators() -> None:
     Registration happens at import time (``comparators.dispatch_for``); importing
     them here makes ``status`` see the same differences as ``alembic check``.
     """
+    import conventions.autogen  # noqa: F401  (choice values and lengths)
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
@@ -71,6 +72,11 @@ def _table_of(obj: Any) -> str:
 
 def describe(diff: tuple[Any, ...]) -> str:
     """Render one Alembic diff tuple as a sentence a person can act on."""
+    from conventions.autogen.changes import describe as describe_choice
+
+    choice_text = describe_choice(diff)
+    if choice_text is not None:
+        return choice_text
     kind = diff[0]
     if kind in ("add_table", "remove_table"):
         where = "models only" if kind == "add_table" else "database only"

@@ -133,7 +133,12 @@ def test_offline_sql_contains_the_ddl() -> None:
         "COMMIT;\n\nALTER TABLE notification_campaigns VALIDATE CONSTRAINT "
         "ck_notification_campaigns_campaign_type;\n\nBEGIN;"
     ) in sql
-    assert "CREATE INDEX ix_customer_segments_last_notification_sent_at" in sql
-    # one transaction per revision, plus one more for each of the 3 choice columns
-    # added to existing tables (VALIDATE runs between them, outside a transaction)
-    assert sql.count("BEGIN;") == 9 and sql.count("COMMIT;") == 9
+    # indexes on existing tables are built CONCURRENTLY, outside any transaction
+    assert (
+        "COMMIT;\n\nCREATE INDEX CONCURRENTLY ix_customer_segments_last_notification_sent_at "
+        "ON customer_segments (last_notification_sent_at);\n\nBEGIN;"
+    ) in sql
+    # one transaction per revision, plus one more for each of the 3 choice columns added
+    # to existing tables (VALIDATE runs between them, outside a transaction) and for each
+    # of the 3 concurrent index builds
+    assert sql.count("BEGIN;") == 12 and sql.count("COMMIT;") == 12

@@ -38,6 +38,7 @@ def upgrade() -> None:
         op.f("ix_wallet_notifications_wallet_pass_id_created_at"),
         "wallet_notifications",
         ["wallet_pass_id", "created_at"],
+        postgresql_concurrently=True,
     )
     op.ensure_column("wallet_passes", sa.Column("last_notified_at", sa.DateTime(timezone=True)))
 

@@ -25,7 +25,12 @@ LOYALTY_TIERS = ("bronze", "silver", "gold", "platinum")
 
 def upgrade() -> None:
     op.add_choice_column("offers", "min_loyalty_tier", LOYALTY_TIERS, length=20)
-    op.add_index(op.f("ix_offers_min_loyalty_tier"), "offers", ["min_loyalty_tier"])
+    op.add_index(
+        op.f("ix_offers_min_loyalty_tier"),
+        "offers",
+        ["min_loyalty_tier"],
+        postgresql_concurrently=True,
+    )
     op.ensure_column("offers", sa.Column("loyalty_points_cost", sa.Integer()))
 
 

@@ -48,6 +48,7 @@ def upgrade() -> None:
         op.f("ix_customer_segments_last_notification_sent_at"),
         "customer_segments",
         ["last_notification_sent_at"],
+        postgresql_concurrently=True,
     )
 
 

@@ -62,6 +62,8 @@ def describe(diff: Diff) -> str | None:
     For ``make status``: says which values the models add and remove rather than
     printing both sets.
     """
+    if not diff or diff[0] not in ("modify_choices", "modify_length"):
+        return None
     kind, _schema, table, column, _info, old, new = (*diff, None, None, None)[:7]
     if kind == "modify_length":
         return f"column {table}.{column}: VARCHAR({old}) in the database, {new} in the models"

@@ -29,7 +29,8 @@ def sync_offline(run: OpRunner, table: Table) -> None:
     """Print create-or-sync as plain idempotent SQL: there is no catalog to compare with.
 
     ``CREATE TABLE IF NOT EXISTS`` for a missing table; ``ADD COLUMN IF NOT EXISTS``
-    (one statement, one lock) for columns an existing table lacks; ``CREATE INDEX IF
+    (one statement, one lock) for nullable or defaulted columns an existing table
+    lacks; ``CREATE INDEX IF
     NOT EXISTS``. Constraints and definitions of an existing table are compared online.
     """
     table_sql = qualified(table.name, table.schema)
@@ -38,7 +39,14 @@ def sync_offline(run: OpRunner, table: Table) -> None:
         "indexes are added; existing definitions are compared only online"
     )
     run.run(compile_text(CreateTable(table, if_not_exists=True)))
-    specs = [compile_text(CreateColumn(c)) for c in table.columns if not c.primary_key]
+    # A NOT NULL column without a default cannot be added to an existing table that
+    # has rows; online mode reports that as a conflict, offline we leave it out rather
+    # than print a statement that can only fail (squawk: adding-required-field).
+    specs = [
+        compile_text(CreateColumn(c))
+        for c in table.columns
+        if not c.primary_key and (c.nullable or c.server_default is not None)
+    ]
     if specs:
         adds = ",\n    ".join(f"ADD COLUMN IF NOT EXISTS {spec}" for spec in specs)
         run.run(f"ALTER TABLE {table_sql}\n    {adds}")
