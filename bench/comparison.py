@@ -100,6 +100,8 @@ def _lock_text(wait: Spread) -> str:
         return "–"
     if wait.high == 0:
         return "none seen"
+    if wait.median == 0:
+        return f"none in most runs (up to {duration(wait.high)})"
     return wait.text()
 
 

@@ -58,7 +58,10 @@ class LockWatch:
         times = [t for t in self.lock_times if start <= t < end]
         if not times:
             return 0.0
-        gap = INTERVAL_S * 4  # samples further apart than this belong to separate waits
+        # Samples further apart than this belong to separate waits. Generous, because the
+        # sampling thread itself is delayed on a busy machine; the writer needs at least a
+        # statement's time between two waits anyway.
+        gap = INTERVAL_S * 20
         longest, run_start, previous = 0.0, times[0], times[0]
         for t in times[1:]:
             if t - previous > gap:
