@@ -13,7 +13,6 @@ import time
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 
 import psycopg2
 
@@ -21,6 +20,7 @@ from bench import db, machine, report
 from bench.config import ROOT, BenchConfig, from_env
 from bench.context import Context
 from bench.results import Section, Target
+from bench.scenarios import ALL, Measurement
 from bench.stats import duration
 from bench.writer import Writer
 from conventions import logs
@@ -30,30 +30,31 @@ from conventions.settings import configured_url
 from conventions.testing import DatabaseFactory
 
 
-def _run(module: ModuleType, ctx: Context, sections: list[Section]) -> bool:
-    logs.start(f"{module.NUMBER}. {module.TITLE}")
+def _run(measurement: Measurement, ctx: Context, sections: list[Section]) -> bool:
+    name = f"{measurement.number}. {measurement.title}"
+    logs.start(name)
     started = time.perf_counter()
     try:
-        section = module.run(ctx)
+        section = measurement.load().run(ctx)
     except Exception as err:
         detail = f"{type(err).__name__}: {err}".strip()
-        logs.error(f"{module.NUMBER}. {module.TITLE} failed: {detail}")
+        logs.error(f"{name} failed: {detail}")
         if os.environ.get("BENCH_TRACEBACK"):
             logs.info(traceback.format_exc())
         sections.append(
             Section(
-                number=module.NUMBER,
-                key=f"{module.NUMBER}-failed",
-                title=module.TITLE,
+                number=measurement.number,
+                key=f"{measurement.number}-failed",
+                title=measurement.title,
                 how=f"**This measurement failed in this run:** `{detail.splitlines()[0]}`",
                 columns=[],
                 rows=[],
-                targets=[Target(module.TITLE, "–", None, f"the measurement failed: {detail}")],
+                targets=[Target(measurement.title, "–", None, f"the measurement failed: {detail}")],
             )
         )
         return False
     sections.append(section)
-    logs.done(f"{module.NUMBER}. {module.TITLE} ({duration(time.perf_counter() - started)})")
+    logs.done(f"{name} ({duration(time.perf_counter() - started)})")
     return True
 
 
@@ -82,12 +83,10 @@ def _check_server(factory: DatabaseFactory) -> None:
 
 
 def _bench(config: BenchConfig, factory: DatabaseFactory) -> int:
-    from bench import scenarios
-
     started = time.perf_counter()
     load_start = machine.load()
     activity_start = db.activity(factory.admin)
-    chosen = [m for m in scenarios.ALL if not config.only or m.NUMBER in config.only]
+    chosen = [m for m in ALL if not config.only or m.number in config.only]
     sections: list[Section] = []
     ok = True
     server: dict[str, str] = {}
@@ -95,7 +94,7 @@ def _bench(config: BenchConfig, factory: DatabaseFactory) -> int:
     logs.start(f"Benchmarks ({config.label}, {config.rows:,} rows): {len(chosen)} measurements")
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         ctx = Context(config, factory, Path(tmp))
-        on_table = [m for m in chosen if m.NEEDS_TABLE]
+        on_table = [m for m in chosen if m.needs_table]
         if on_table:
             with db.scratch_database(factory) as url:
                 logs.info(f"    filling notification_campaigns with {config.rows:,} rows")
@@ -107,14 +106,14 @@ def _bench(config: BenchConfig, factory: DatabaseFactory) -> int:
                 )
                 with Writer(url, writer_file, rows=config.rows, rate=config.writer_rate) as writer:
                     ctx.url, ctx.writer = url, writer
-                    for module in on_table:
-                        ok = _run(module, ctx, sections) and ok
+                    for measurement in on_table:
+                        ok = _run(measurement, ctx, sections) and ok
                 ctx.url = ctx.writer = None
         else:
             server = db.server_info(factory.admin)
-        for module in chosen:
-            if not module.NEEDS_TABLE:
-                ok = _run(module, ctx, sections) and ok
+        for measurement in chosen:
+            if not measurement.needs_table:
+                ok = _run(measurement, ctx, sections) and ok
     info = report.RunInfo(
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         elapsed_s=time.perf_counter() - started,

@@ -204,3 +204,13 @@ def test_readme_figures_match_the_published_report():
     text = published.read_text()
     for row in rows:
         assert row in text, f"README row not in docs/benchmarks.md: {row}"
+
+
+def test_every_measurement_module_matches_its_registry_entry():
+    from bench.scenarios import ALL
+
+    assert [m.number for m in ALL] == list(range(1, 9))
+    for measurement in ALL:
+        module = measurement.load()
+        assert (module.NUMBER, module.TITLE) == (measurement.number, measurement.title)
+        assert callable(module.run)

@@ -21,7 +21,6 @@ from conventions import logs
 
 NUMBER = 2
 TITLE = "Change a column's allowed values"
-NEEDS_TABLE = True
 
 COLUMN = "campaign_type"
 CONSTRAINT = f"ck_{db.TABLE}_{COLUMN}"

@@ -16,7 +16,6 @@ from bench.results import Section
 
 NUMBER = 1
 TITLE = "Add a choice column with its CHECK"
-NEEDS_TABLE = True
 
 COLUMN = "channel"
 VALUES = ("email", "sms", "push", "in_app", "wallet")

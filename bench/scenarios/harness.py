@@ -20,7 +20,6 @@ from conventions.harness.databases import ScratchServer, setup_seconds
 
 NUMBER = 8
 TITLE = "Test harness: one test database"
-NEEDS_TABLE = False
 
 
 def run(ctx: Context) -> Section:

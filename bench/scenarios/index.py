@@ -15,7 +15,6 @@ from bench.stats import duration
 
 NUMBER = 3
 TITLE = "Create an index"
-NEEDS_TABLE = True
 
 COLUMN = "created_at"
 INDEX = f"ix_{db.TABLE}_{COLUMN}"

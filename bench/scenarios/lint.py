@@ -21,7 +21,6 @@ from conventions import logs
 
 NUMBER = 7
 TITLE = "The enum lint on 1,000 model files"
-NEEDS_TABLE = False
 TARGET_RATIO = 1.5
 PLANT_EVERY = 50  # one file in 50 declares a native Enum the lint must report
 

@@ -30,7 +30,6 @@ from conventions.testing import run_cli
 
 NUMBER = 4
 TITLE = "A migration queued behind a long-running transaction"
-NEEDS_TABLE = True
 PLAIN_VERSION_TABLE = "alembic_version_plain"
 LOCK_TIMEOUT_VAR = "CONVENTIONS_LOCK_TIMEOUT"
 SHORT_LOCK_TIMEOUT = "500ms"

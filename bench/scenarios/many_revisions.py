@@ -27,7 +27,6 @@ from conventions import logs
 
 NUMBER = 6
 TITLE = "Applying 200 generated revisions"
-NEEDS_TABLE = False
 TABLE = "bench_items"
 VALUES = ("bronze", "silver", "gold", "platinum")
 TARGET_CHECK_S = 0.0002

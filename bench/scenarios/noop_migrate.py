@@ -19,7 +19,6 @@ from conventions.testing import run_cli
 
 NUMBER = 5
 TITLE = "No-op migrate at head"
-NEEDS_TABLE = False
 TARGET_RATIO = 1.15
 
 
