@@ -16,13 +16,23 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import psycopg2
+import psycopg2.extensions
 from psycopg2 import sql
 from sqlalchemy.engine import URL
 
 from conventions.settings import database_url, project_root
 
 
-def _connect(url: URL):  # -> psycopg2 connection
+def connect(
+    url: URL, *, autocommit: bool = True, application: str | None = None
+) -> psycopg2.extensions.connection:
+    """Open a psycopg2 connection on ``url``.
+
+    For setting a scenario up by hand: a session that holds a lock, sits idle in a
+    transaction, or creates and drops databases. ``host``/``port`` in the URL's query
+    (the embedded server's unix socket) win over its netloc. ``application`` names
+    the session in ``pg_stat_activity``.
+    """
     kwargs: dict[str, object] = {"dbname": url.database, "user": url.username}
     if url.password:
         kwargs["password"] = url.password
@@ -33,8 +43,10 @@ def _connect(url: URL):  # -> psycopg2 connection
     for key in ("host", "port", "sslmode"):
         if key in url.query:
             kwargs[key] = url.query[key]
+    if application is not None:
+        kwargs["application_name"] = application
     conn = psycopg2.connect(**kwargs)
-    conn.autocommit = True
+    conn.autocommit = autocommit
     return conn
 
 
@@ -47,7 +59,7 @@ class DatabaseFactory:
 
     def create(self, *, template: str | None = None, prefix: str = "t") -> URL:
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-        conn = _connect(self.admin)
+        conn = connect(self.admin)
         try:
             with conn.cursor() as cur:
                 query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
@@ -62,7 +74,7 @@ class DatabaseFactory:
 
     def drop(self, url: URL | str) -> None:
         name = url.database if isinstance(url, URL) else url
-        conn = _connect(self.admin)
+        conn = connect(self.admin)
         try:
             with conn.cursor() as cur:
                 cur.execute(
@@ -72,7 +84,7 @@ class DatabaseFactory:
             conn.close()
 
     def exists(self, name: str) -> bool:
-        conn = _connect(self.admin)
+        conn = connect(self.admin)
         try:
             with conn.cursor() as cur:
                 cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))

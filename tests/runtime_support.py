@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import psycopg2
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
@@ -121,20 +120,6 @@ def wait_for(condition: Callable[[], Any], *, limit: float = 30, every: float = 
             return value
         time.sleep(every)
     raise AssertionError(f"condition never held within {limit}s")
-
-
-def connect(url: URL, *, application: str = "runtime-test", autocommit: bool = False):
-    kwargs: dict[str, Any] = {"dbname": url.database, "user": url.username}
-    kwargs.update({k: url.query[k] for k in ("host", "port") if k in url.query})
-    if url.host:
-        kwargs["host"] = url.host
-    if url.port:
-        kwargs["port"] = url.port
-    if url.password:
-        kwargs["password"] = url.password
-    conn = psycopg2.connect(application_name=application, **kwargs)
-    conn.autocommit = autocommit
-    return conn
 
 
 def rows(url: URL, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:

@@ -10,12 +10,11 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-import psycopg2
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.pool import NullPool
 
-from conventions.testing import DatabaseFactory, run_cli
+from conventions.testing import DatabaseFactory, connect, run_cli
 
 REVISION = "ab12cd34ef56"
 STEM = "20991231-house-ops-only"
@@ -142,13 +141,7 @@ def test_house_ops_upgrade_downgrade_upgrade_and_rerun(project_copy: Path, fresh
 
 def run_script(url: URL, script: str) -> None:
     """Run an offline script the way ``psql -f`` would: statement by statement, as written."""
-    conn = psycopg2.connect(
-        dbname=url.database,
-        user=url.username,
-        host=url.query.get("host", url.host),
-        port=url.port or url.query.get("port"),
-    )
-    conn.autocommit = True  # the script has its own BEGIN/COMMIT
+    conn = connect(url)  # autocommit: the script has its own BEGIN/COMMIT
     try:
         with conn.cursor() as cur:
             for statement in script.split(";\n"):

@@ -7,12 +7,11 @@ from collections import Counter
 from sqlalchemy.engine import URL
 
 from conventions.migrator_lock import LOCK_KEY
-from conventions.testing import run_cli
+from conventions.testing import connect, run_cli
 from tests.runtime_support import (
     MIGRATE,
     SEED_HEAD,
     SEED_REVISIONS,
-    connect,
     history,
     read_until,
     scalar,

@@ -8,11 +8,10 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import URL
 
-from conventions.testing import run_cli
+from conventions.testing import connect, run_cli
 from tests.runtime_support import (
     SEED_HEAD,
     SEED_REVISIONS,
-    connect,
     execute,
     seed_template_fixture,  # noqa: F401  (fixture)
     seeded_db_fixture,  # noqa: F401  (fixture)

@@ -6,13 +6,12 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from conventions.testing import run_cli
+from conventions.testing import connect, run_cli
 from tests.runtime_support import (
     MIGRATE,
     SEED_HEAD,
     add_revision,
     column_names,
-    connect,
     history,
     read_until,
     scalar,
@@ -33,7 +32,7 @@ FAST_RETRIES = {
 
 def _long_transaction(url: URL):
     """An application session reading offers and then sitting idle in its transaction."""
-    blocker = connect(url, application="nightly-report")
+    blocker = connect(url, autocommit=False, application="nightly-report")
     with blocker.cursor() as cur:
         cur.execute("SELECT count(*) FROM offers")
         cur.execute("SELECT pg_backend_pid()")

@@ -23,7 +23,7 @@ from sqlalchemy.pool import NullPool
 
 from conventions.harness.project import Project
 from conventions.settings import database_url
-from conventions.testing import _connect
+from conventions.testing import connect
 
 #: libpq options for every harness connection: scratch data need not wait for fsync.
 FAST_OPTIONS = "-c synchronous_commit=off"
@@ -41,7 +41,7 @@ class ScratchServer:
 
     def _cursor(self):  # -> psycopg2 cursor on the admin database
         if self._admin is None or self._admin.closed:
-            self._admin = _connect(self.base.set(database="postgres"))
+            self._admin = connect(self.base.set(database="postgres"))
             with self._admin.cursor() as cur:
                 cur.execute("SET synchronous_commit = off")
         return self._admin.cursor()
