@@ -12,7 +12,8 @@ from sqlalchemy.engine import URL, Engine
 from sqlalchemy.pool import NullPool
 
 from conventions.harness import SeedRows
-from conventions.testing import DatabaseFactory
+from conventions.testing import DatabaseFactory, run_cli
+from tests.runtime_support import MIGRATE
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,6 +39,28 @@ def db_factory() -> DatabaseFactory:
 def fresh_db(db_factory: DatabaseFactory) -> Iterator[URL]:
     """An empty database of its own, dropped after the test."""
     url = db_factory.create()
+    try:
+        yield url
+    finally:
+        db_factory.drop(url)
+
+
+@pytest.fixture(scope="session")
+def seed_template(db_factory: DatabaseFactory) -> Iterator[str]:
+    """A database migrated to the seed head once per session, to clone from."""
+    url = db_factory.create(prefix="tpl_runtime")
+    try:
+        result = run_cli(MIGRATE, url=url)
+        assert result.returncode == 0, result.stdout + result.stderr
+        yield str(url.database)
+    finally:
+        db_factory.drop(url)
+
+
+@pytest.fixture
+def seeded_db(db_factory: DatabaseFactory, seed_template: str) -> Iterator[URL]:
+    """A database of its own at the seed head, history included (cloned, not migrated)."""
+    url = db_factory.create(template=seed_template)
     try:
         yield url
     finally:

@@ -1,7 +1,6 @@
 """Helpers for the runtime tests: extra revisions, background migrators, catalog reads.
 
-Test modules import ``seed_template_fixture`` and ``seeded_db_fixture`` from here so
-pytest finds the ``seeded_db`` fixture (``# noqa: F401``).
+The ``seeded_db`` fixture they share lives in ``tests/conftest.py``.
 """
 
 from __future__ import annotations
@@ -11,16 +10,15 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
-from conventions.testing import DatabaseFactory, run_cli, url_text
+from conventions.testing import url_text
 
 SEED_HEAD = "5b8e1f4a7c02"
 SEED_REVISIONS = [
@@ -169,25 +167,3 @@ def column_names(url: URL, table: str) -> set[str]:
         {"t": table},
     )
     return {r[0] for r in found}
-
-
-@pytest.fixture(scope="session", name="seed_template")
-def seed_template_fixture(db_factory: DatabaseFactory) -> Iterator[str]:
-    """A database migrated to the seed head once per session, to clone from."""
-    url = db_factory.create(prefix="tpl_runtime")
-    try:
-        result = run_cli(MIGRATE, url=url)
-        assert result.returncode == 0, result.stdout + result.stderr
-        yield str(url.database)
-    finally:
-        db_factory.drop(url)
-
-
-@pytest.fixture(name="seeded_db")
-def seeded_db_fixture(db_factory: DatabaseFactory, seed_template: str) -> Iterator[URL]:
-    """A database of its own at the seed head, history included (cloned, not migrated)."""
-    url = db_factory.create(template=seed_template)
-    try:
-        yield url
-    finally:
-        db_factory.drop(url)

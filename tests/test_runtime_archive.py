@@ -14,8 +14,6 @@ from tests.runtime_support import (
     execute,
     rows,
     scalar,
-    seed_template_fixture,  # noqa: F401  (fixture)
-    seeded_db_fixture,  # noqa: F401  (fixture)
     version,
 )
 

@@ -15,8 +15,6 @@ from tests.runtime_support import (
     history,
     read_until,
     scalar,
-    seed_template_fixture,  # noqa: F401  (fixture)
-    seeded_db_fixture,  # noqa: F401  (fixture)
     spawn,
     version,
 )

@@ -13,8 +13,6 @@ from tests.runtime_support import (
     SEED_HEAD,
     SEED_REVISIONS,
     execute,
-    seed_template_fixture,  # noqa: F401  (fixture)
-    seeded_db_fixture,  # noqa: F401  (fixture)
 )
 
 STATUS = ["-m", "conventions", "status"]
