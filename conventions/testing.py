@@ -98,6 +98,19 @@ def url_text(url: URL) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def child_env(url: URL | str | None, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return the environment for a child process on ``url``: plain logs, ``env`` on top.
+
+    The caller's own DATABASE_URL is dropped so that ``url=None`` really means none.
+    """
+    found = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    found["PLAIN_LOGS"] = "1"
+    if url is not None:
+        found["DATABASE_URL"] = url if isinstance(url, str) else url_text(url)
+    found.update(env or {})
+    return found
+
+
 def run_cli(
     args: Sequence[str],
     *,
@@ -107,16 +120,11 @@ def run_cli(
     timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``alembic …`` or ``python -m conventions …`` as a user would, on ``url``."""
-    child_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    child_env["PLAIN_LOGS"] = "1"
-    if url is not None:
-        child_env["DATABASE_URL"] = url if isinstance(url, str) else url_text(url)
-    child_env.update(env or {})
     cwd = cwd or project_root()
     if args and args[0] == "alembic":
         argv = [str(Path(sys.executable).with_name("alembic")), *args[1:]]
     else:
         argv = [sys.executable, *args]
     return subprocess.run(
-        argv, cwd=cwd, env=child_env, capture_output=True, text=True, timeout=timeout
+        argv, cwd=cwd, env=child_env(url, env), capture_output=True, text=True, timeout=timeout
     )

@@ -5,7 +5,6 @@ The ``seeded_db`` fixture they share lives in ``tests/conftest.py``.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -18,7 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
-from conventions.testing import url_text
+from conventions.testing import child_env
 
 SEED_HEAD = "5b8e1f4a7c02"
 SEED_REVISIONS = [
@@ -66,14 +65,6 @@ def downgrade() -> None:
 '''
     path.write_text(body)
     return path
-
-
-def child_env(url: URL | str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env["PLAIN_LOGS"] = "1"
-    env["DATABASE_URL"] = url if isinstance(url, str) else url_text(url)
-    env.update(extra or {})
-    return env
 
 
 def spawn(
