@@ -15,11 +15,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from conventions import catalog
 from conventions.errors import RelationMissing
 
 # PostgreSQL 18 lists NOT NULL as constraints ('n'); nullability is shown per column
 # instead, so the output is the same on every supported version.
 _KINDS = {"p": "PRIMARY KEY", "u": "UNIQUE", "f": "FOREIGN KEY", "c": "CHECK", "x": "EXCLUDE"}
+_ORDER = list(_KINDS)
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class ColumnInfo:
 
 @dataclass(frozen=True)
 class IndexInfo:
+    """An index as the report shows it (its JSON keys); :mod:`conventions.catalog` reads it."""
+
     name: str
     definition: str
     valid: bool
@@ -40,6 +44,8 @@ class IndexInfo:
 
 @dataclass(frozen=True)
 class ConstraintInfo:
+    """A constraint as the report shows it: ``kind`` spelled out, ``NOT VALID`` kept."""
+
     name: str
     kind: str
     definition: str
@@ -89,26 +95,17 @@ def inspect_table(connection: Connection, name: str) -> TableInfo:
             {"oid": oid},
         )
     ]
+    # Indexes and constraints come from the queries the house ops use (catalog), in a
+    # stable order: indexes by name, constraints by kind then name.
     indexes = [
-        IndexInfo(*row)
-        for row in connection.execute(
-            text(
-                "SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indisvalid"
-                " FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
-                " WHERE i.indrelid = :oid ORDER BY c.relname"
-            ),
-            {"oid": oid},
-        )
+        IndexInfo(index.name, index.definition, index.valid)
+        for index in sorted(catalog.indexes(connection, oid).values(), key=lambda i: i.name)
     ]
     constraints = [
-        ConstraintInfo(conname, _KINDS[contype], definition, validated)
-        for conname, contype, definition, validated in connection.execute(
-            text(
-                "SELECT conname, contype::text, pg_get_constraintdef(oid), convalidated"
-                " FROM pg_constraint WHERE conrelid = :oid AND contype = ANY(:kinds)"
-                " ORDER BY array_position(:kinds, contype::text), conname"
-            ),
-            {"oid": oid, "kinds": list(_KINDS)},
+        ConstraintInfo(con.name, _KINDS[con.kind], con.render(), con.validated)
+        for con in sorted(
+            (c for c in catalog.constraints(connection, oid).values() if c.kind in _KINDS),
+            key=lambda c: (_ORDER.index(c.kind), c.name),
         )
     ]
     connection.rollback()
