@@ -105,6 +105,8 @@ def test_revision_writes_house_file_that_round_trips(project_copy: Path, fresh_d
     body = path.read_text()
     assert "def upgrade() -> None:" in body and "def downgrade() -> None:" in body
     assert "import conventions" in body and "Breaking changes:" in body
+    # the hand-written file keeps the imports its author is about to use
+    assert "from alembic import op\n" in body and "import sqlalchemy as sa\n" in body
     assert re.search(r"down_revision: .* = '5b8e1f4a7c02'|= \"5b8e1f4a7c02\"", body)
 
     second = run_cli(
