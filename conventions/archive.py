@@ -17,9 +17,10 @@ reviewed changes and are not archived.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import TypeVar
 
 from alembic.operations import Operations, ops, toimpl
 from sqlalchemy import text
@@ -31,6 +32,7 @@ from conventions.recorder import ensure_tables
 
 _MAX_IDENT = 63
 _downgrading: ContextVar[str | None] = ContextVar("downgrading_revision", default=None)
+_Drop = TypeVar("_Drop", ops.DropColumnOp, ops.DropTableOp)
 
 
 @contextmanager
@@ -191,36 +193,37 @@ def _archive_table(connection: Connection, op: ops.DropTableOp, revision: str) -
     )
 
 
-def _offline_note(operations: Operations, what: str) -> None:
-    operations.migration_context.impl.static_output(
-        f"-- WARNING: this drops {what} and any data in it. An online downgrade "
-        f"(without --sql) archives the data into {ARCHIVE_SCHEMA} first."
-    )
+def _archive_first(
+    operations: Operations,
+    operation: _Drop,
+    what: str,
+    archive: Callable[[Connection, _Drop, str], None],
+) -> None:
+    """During a downgrade, ``archive`` what ``operation`` drops (offline: warn in the SQL)."""
+    revision = _downgrading.get()
+    if revision is None:
+        return
+    context = operations.migration_context
+    if context.as_sql:
+        context.impl.static_output(
+            f"-- WARNING: this drops {what} and any data in it. An online downgrade "
+            f"(without --sql) archives the data into {ARCHIVE_SCHEMA} first."
+        )
+    else:
+        assert context.connection is not None
+        archive(context.connection, operation, revision)
 
 
 @Operations.implementation_for(ops.DropColumnOp, replace=True)
 def drop_column(operations: Operations, operation: ops.DropColumnOp) -> None:
     """Drop a column; during a downgrade, archive its data first."""
-    revision = _downgrading.get()
-    if revision is not None:
-        context = operations.migration_context
-        if context.as_sql:
-            _offline_note(operations, f"column {operation.table_name}.{operation.column_name}")
-        else:
-            assert context.connection is not None
-            _archive_column(context.connection, operation, revision)
+    what = f"column {operation.table_name}.{operation.column_name}"
+    _archive_first(operations, operation, what, _archive_column)
     toimpl.drop_column(operations, operation)
 
 
 @Operations.implementation_for(ops.DropTableOp, replace=True)
 def drop_table(operations: Operations, operation: ops.DropTableOp) -> None:
     """Drop a table; during a downgrade, archive its rows first."""
-    revision = _downgrading.get()
-    if revision is not None:
-        context = operations.migration_context
-        if context.as_sql:
-            _offline_note(operations, f"table {operation.table_name}")
-        else:
-            assert context.connection is not None
-            _archive_table(context.connection, operation, revision)
+    _archive_first(operations, operation, f"table {operation.table_name}", _archive_table)
     toimpl.drop_table(operations, operation)

@@ -106,6 +106,22 @@ def test_downgrade_of_empty_columns_archives_nothing(seeded_db: URL) -> None:
     assert scalar(fresh_db, "SELECT to_regnamespace('migration_archive')") is None
 
 
+def test_offline_downgrade_warns_in_the_sql_instead_of_archiving(fresh_db: URL) -> None:
+    down = run_cli(["alembic", "downgrade", "5b8e1f4a7c02:e7a3b5c9d131", "--sql"], url=fresh_db)
+    assert down.returncode == 0, down.stderr
+    lines = down.stdout.splitlines()
+    note = " and any data in it. An online downgrade (without --sql) archives the data into "
+    column = lines.index(
+        f"-- WARNING: this drops column business_sessions.user_agent{note}migration_archive first."
+    )
+    assert lines[column + 2] == "ALTER TABLE business_sessions DROP COLUMN user_agent;"
+    table = lines.index(
+        f"-- WARNING: this drops table business_sessions{note}migration_archive first."
+    )
+    assert lines[table + 2] == "DROP TABLE business_sessions;"
+    assert version(fresh_db) == []  # offline: nothing ran, nothing was archived
+
+
 def test_failed_downgrade_keeps_neither_archive_nor_drop(
     project_copy: Path, seeded_db: URL
 ) -> None:
