@@ -8,7 +8,10 @@ ALEMBIC := $(BIN)/alembic
 CONV := $(BIN)/python -m conventions
 
 .DEFAULT_GOAL := help
-.PHONY: help migrate rollback revision status inspect lint test bench bench-quick db-stop psql clean lock
+.PHONY: help migrate rollback revision status inspect lint test bench db-stop psql clean lock
+# make passes command-line variables (m=…, t=…) to recipes' environment; the recipes
+# read them as $$m / $$t so quotes or $( in a message never reach the shell as code.
+export m t
 
 help: ## List every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -26,15 +29,15 @@ rollback: $(STAMP) ## Roll back one migration (alembic downgrade -1)
 	@$(CONV) rollback
 
 revision: $(STAMP) ## Start a new migration: make revision m="add loyalty tiers to offers"
-	@test -n "$(m)" || { echo 'usage: make revision m="what this migration does"' >&2; exit 2; }
-	@$(ALEMBIC) revision -m "$(m)"
+	@test -n "$$m" || { echo 'usage: make revision m="what this migration does"' >&2; exit 2; }
+	@$(ALEMBIC) revision -m "$$m"
 
 status: $(STAMP) ## Show applied/pending revisions, heads, drift and recent history
 	@$(CONV) status
 
 inspect: $(STAMP) ## Show a table's columns, indexes and constraints: make inspect t=offers
-	@test -n "$(t)" || { echo 'usage: make inspect t=TABLE' >&2; exit 2; }
-	@$(CONV) inspect "$(t)"
+	@test -n "$$t" || { echo 'usage: make inspect t=TABLE' >&2; exit 2; }
+	@$(CONV) inspect "$$t"
 
 lint: $(STAMP) ## Run ruff, the house lint (no Enum types, applied migrations unchanged) and squawk
 	@$(BIN)/ruff check .

@@ -47,8 +47,18 @@ def configured_url(root: Path | None = None) -> str | None:
     return value.strip()
 
 
+def _authority(raw: str) -> str:
+    rest = raw.split("://", 1)[-1]
+    return rest.split("/", 1)[0] if "/" in rest else rest
+
+
 def parse_url(raw: str) -> URL:
     """Validate a PostgreSQL URL and pin the psycopg2 driver; say exactly what is wrong."""
+    if _authority(raw).count("@") > 1:
+        raise DatabaseUrlError(
+            f"DATABASE_URL {mask(raw)!r} has more than one '@' before the host.",
+            hints=["A password containing '@' must escape it as %40 (and ':' as %3A)."],
+        )
     try:
         url = make_url(raw)
     except ValueError as err:
@@ -89,13 +99,18 @@ def mask(raw: str | URL) -> str:
     if isinstance(raw, URL):
         return raw.render_as_string(hide_password=True)
     try:
+        if _authority(raw).count("@") > 1:
+            raise ValueError("unescaped '@'")  # the parser would show part of the password
         return make_url(raw).render_as_string(hide_password=True)
     except Exception:  # a malformed URL must still never leak its password
-        if "@" in raw and "://" in raw:
-            scheme, rest = raw.split("://", 1)
-            creds, host = rest.rsplit("@", 1)
-            user = creds.split(":", 1)[0]
-            return f"{scheme}://{user}:***@{host}"
+        # Everything between the first ':' after the user and the last '@' is secret,
+        # whatever the scheme looks like (``postgresql//u:pw@h/db``, ``u:p@ss@h``).
+        if "@" in raw:
+            head, host = raw.rsplit("@", 1)
+            user_start = head.rfind("/") + 1
+            user, _, secret = head[user_start:].partition(":")
+            if secret:
+                return f"{head[:user_start]}{user}:***@{host}"
         return raw
 
 

@@ -62,8 +62,17 @@ class Status:
 
     @property
     def ok(self) -> bool:
-        """What ``--check`` demands: at head, no drift, no edited applied file."""
-        return self.at_head and not self.drift and not self.edited and not self.unknown
+        """What ``--check`` demands: at head, no drift, no edited applied file.
+
+        Drift that could not be checked (models failed to import) is not "no drift".
+        """
+        return (
+            self.at_head
+            and not self.drift
+            and self.drift_note is None
+            and not self.edited
+            and not self.unknown
+        )
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg2
 import psycopg2.extensions
 from psycopg2 import sql
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 
 from conventions.settings import database_url, project_root
 
@@ -73,6 +73,8 @@ class DatabaseFactory:
         return self.base.set(database=name)
 
     def drop(self, url: URL | str) -> None:
+        if isinstance(url, str) and "://" in url:
+            url = make_url(url)  # a URL string, not a bare database name
         name = url.database if isinstance(url, URL) else url
         conn = connect(self.admin)
         try:

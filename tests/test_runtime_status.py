@@ -160,3 +160,11 @@ def test_inspect_unknown_table_suggests_a_name(seeded_db: URL) -> None:
     assert "[error] Table 'ofers' does not exist in this database." in output
     assert "Did you mean: offers?" in output
     assert "Traceback" not in output
+
+
+def test_check_fails_when_drift_could_not_be_checked(seeded_db: URL) -> None:
+    result = run_cli([*STATUS, "--check", "--models", "no_such_models_module"], url=seeded_db)
+    assert result.returncode == 1, result.stdout
+    assert "not checked: cannot load no_such_models_module" in result.stdout
+    ok = run_cli([*STATUS, "--check"], url=seeded_db)
+    assert ok.returncode == 0, ok.stdout + ok.stderr

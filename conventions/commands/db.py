@@ -28,7 +28,10 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "url":
         print(mask(url))
         return 0
-    libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    # The password goes in the environment, not argv, where `ps` would show it.
+    if url.password:
+        os.environ["PGPASSWORD"] = str(url.password)
+    libpq = url.set(drivername="postgresql", password=None).render_as_string()
     psql = shutil.which("psql") or str(embedded.binary("psql"))
     os.execv(psql, [psql, libpq])
     return 0  # pragma: no cover - execv does not return
