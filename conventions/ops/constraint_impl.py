@@ -7,6 +7,8 @@ only then emit ``ADD CONSTRAINT … NOT VALID`` plus a separate ``VALIDATE``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from alembic.operations import Operations
 from sqlalchemy.schema import AddConstraint, CheckConstraint, ForeignKeyConstraint
 
@@ -50,52 +52,70 @@ def _body(add_sql: str, name_sql: str) -> str:
     return add_sql.split(f" ADD CONSTRAINT {name_sql} ", 1)[1]
 
 
-def _add(
-    run: OpRunner,
-    table: catalog.TableInfo,
-    table_sql: str,
-    name: str,
-    add_sql: str,
-    existing: catalog.ConstraintInfo | None,
-) -> list[str]:
-    """Emit what is missing; return the names still to VALIDATE (after the caller's DDL)."""
-    if existing is not None:
-        if existing.validated:
-            logs.warn(f"Constraint {name} on {table.name} already exists, skipping")
-            return []
-        logs.warn(f"Constraint {name} on {table.name} exists but is NOT VALID; validating it")
-        return [name]
-    if table.created_in_transaction:
-        run.run(add_sql)  # nobody else can see the table: validate in place
-        return []
-    run.run(f"{add_sql} NOT VALID")
-    return [name]
+def _conflict(
+    name: str, table: catalog.TableInfo, existing: catalog.ConstraintInfo, wanted: str
+) -> DefinitionConflict:
+    return DefinitionConflict(
+        f"Constraint {name} on {table.name} already exists with another definition.",
+        name=name,
+        existing=existing.render(),
+        wanted=wanted,
+    )
 
 
-@Operations.implementation_for(AddCheckConstraintOp)
-def add_check_constraint(operations: Operations, op: AddCheckConstraintOp) -> None:
+_State = Callable[[OpRunner, catalog.TableInfo, str, str], catalog.ConstraintInfo | None]
+
+
+def _add_constraint(
+    operations: Operations,
+    constraint: CheckConstraint | ForeignKeyConstraint,
+    table_name: str,
+    schema: str | None,
+    state: _State,
+) -> None:
+    """Add ``constraint`` NOT VALID, then VALIDATE it, unless ``state`` finds it there.
+
+    ``state(run, table, name, wanted_sql)`` returns the existing constraint when it is
+    this very one, None when there is none, and raises DefinitionConflict otherwise.
+    """
     run = OpRunner(operations)
-    constraint = check_constraint_of(operations, op)
     name = object_name(constraint)
-    table_sql = qualified(op.table_name, op.schema)
+    table_sql = qualified(table_name, schema)
     add_sql = compile_text(AddConstraint(constraint))
     if run.offline:
         run.run(f"{add_sql} NOT VALID")
         run.validate(table_sql, [name])
         return
-    table = run.require_table(op.table_name, op.schema)
-    existing = catalog.constraint(run.conn, table.oid, name)
+    table = run.require_table(table_name, schema)
+    existing = state(run, table, name, _body(add_sql, ident(name)))
     if existing is not None:
-        condition = _body(add_sql, ident(name))[len("CHECK (") : -1]
-        wanted = normalised_check(run.conn, table_sql, condition)
-        if existing.kind != "c" or existing.definition != wanted:
-            raise DefinitionConflict(
-                f"Constraint {name} on {table.name} already exists with another definition.",
-                name=name,
-                existing=existing.render(),
-                wanted=wanted,
-            )
-    run.validate(table_sql, _add(run, table, table_sql, name, add_sql, existing))
+        if existing.validated:
+            logs.warn(f"Constraint {name} on {table.name} already exists, skipping")
+            return
+        logs.warn(f"Constraint {name} on {table.name} exists but is NOT VALID; validating it")
+    elif table.created_in_transaction:
+        run.run(add_sql)  # nobody else can see the table: validate in place
+        return
+    else:
+        run.run(f"{add_sql} NOT VALID")
+    run.validate(table_sql, [name])
+
+
+@Operations.implementation_for(AddCheckConstraintOp)
+def add_check_constraint(operations: Operations, op: AddCheckConstraintOp) -> None:
+    def state(
+        run: OpRunner, table: catalog.TableInfo, name: str, wanted_sql: str
+    ) -> catalog.ConstraintInfo | None:
+        existing = catalog.constraint(run.conn, table.oid, name)
+        if existing is not None:
+            condition = wanted_sql[len("CHECK (") : -1]
+            wanted = normalised_check(run.conn, qualified(op.table_name, op.schema), condition)
+            if existing.kind != "c" or existing.definition != wanted:
+                raise _conflict(name, table, existing, wanted)
+        return existing
+
+    constraint = check_constraint_of(operations, op)
+    _add_constraint(operations, constraint, op.table_name, op.schema, state)
 
 
 def foreign_key_state(
@@ -118,28 +138,17 @@ def foreign_key_state(
         initially_deferred=(op.initially or "").upper() == "DEFERRED",
     )
     if found != wanted:
-        raise DefinitionConflict(
-            f"Constraint {name} on {table.name} already exists with another definition.",
-            name=name,
-            existing=existing.render(),
-            wanted=wanted_sql,
-        )
+        raise _conflict(name, table, existing, wanted_sql)
     return existing
 
 
 @Operations.implementation_for(AddForeignKeyOp)
 def add_foreign_key(operations: Operations, op: AddForeignKeyOp) -> None:
-    run = OpRunner(operations)
+    def state(
+        run: OpRunner, table: catalog.TableInfo, name: str, wanted_sql: str
+    ) -> catalog.ConstraintInfo | None:
+        run.require_table(op.referent_table, op.referent_schema)  # missing: a house error first
+        return foreign_key_state(run, op, name, table, wanted_sql)
+
     constraint = foreign_key_of(operations, op)
-    name = object_name(constraint)
-    table_sql = qualified(op.source_table, op.source_schema)
-    add_sql = compile_text(AddConstraint(constraint))
-    if run.offline:
-        run.run(f"{add_sql} NOT VALID")
-        run.validate(table_sql, [name])
-        return
-    table = run.require_table(op.source_table, op.source_schema)
-    run.require_table(op.referent_table, op.referent_schema)
-    wanted_sql = _body(add_sql, ident(name))
-    existing = foreign_key_state(run, op, name, table, wanted_sql)
-    run.validate(table_sql, _add(run, table, table_sql, name, add_sql, existing))
+    _add_constraint(operations, constraint, op.source_table, op.source_schema, state)
