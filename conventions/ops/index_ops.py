@@ -96,6 +96,17 @@ def _drop_invalid(run: OpRunner, name: str, schema: str | None, concurrently: bo
         run.run(f"DROP INDEX {qualified(name, schema)}")
 
 
+def _create(
+    run: OpRunner, operations: Operations, op: AddIndexOp, plain_sql: str, *, concurrently: bool
+) -> None:
+    """Build the index; CONCURRENTLY cannot run inside a transaction, so outside the step's."""
+    if concurrently:
+        with run.own_transaction():
+            run.run(compile_text(CreateIndex(index_of(operations, op, concurrently=True))))
+    else:
+        run.run(plain_sql)
+
+
 @Operations.implementation_for(AddIndexOp)
 def add_index(operations: Operations, op: AddIndexOp) -> None:
     run = OpRunner(operations)
@@ -103,11 +114,7 @@ def add_index(operations: Operations, op: AddIndexOp) -> None:
     name = object_name(plain)
     plain_sql = compile_text(CreateIndex(plain))
     if run.offline:
-        if op.concurrently:
-            with run.own_transaction():
-                run.run(compile_text(CreateIndex(index_of(operations, op, concurrently=True))))
-        else:
-            run.run(plain_sql)
+        _create(run, operations, op, plain_sql, concurrently=op.concurrently)
         return
     table = run.require_table(op.table_name, op.schema)
     concurrently = op.concurrently and not table.created_in_transaction
@@ -129,8 +136,4 @@ def add_index(operations: Operations, op: AddIndexOp) -> None:
             logs.warn(f"Index {name} on {table.name} already exists, skipping")
             return
         _drop_invalid(run, name, op.schema, concurrently)
-    if concurrently:
-        with run.own_transaction():
-            run.run(compile_text(CreateIndex(index_of(operations, op, concurrently=True))))
-    else:
-        run.run(plain_sql)
+    _create(run, operations, op, plain_sql, concurrently=concurrently)
