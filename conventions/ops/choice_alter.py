@@ -8,6 +8,8 @@ crash between the steps converges when the migration runs again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from alembic.operations import Operations
 
 from conventions import catalog, logs
@@ -149,31 +151,37 @@ class _AlterChoices:
     def _check_drift(self, old_choice: catalog.ChoiceCheck | None) -> None:
         op = self.op
         if self.old is not None and self.old.kind != "c":
-            raise DefinitionConflict(
-                f"{self.name} on {self.table.name} is not a CHECK constraint.",
-                name=self.name,
-                existing=self.old.render(),
-                wanted=f"CHECK ({check_sql(op.column_name, op.values)})",
+            raise self._conflict(
+                f"{self.name} on {self.table.name} is not a CHECK constraint.", self.old, op.values
             )
         if self.new is not None and not same_set(self.new.choice(), op.column_name, op.values):
-            raise DefinitionConflict(
+            raise self._conflict(
                 f"A leftover {self.temp} on {self.table.name} checks other values than wanted; "
                 "it is not this migration's.",
-                name=self.temp,
-                existing=self.new.render(),
-                wanted=f"CHECK ({check_sql(op.column_name, op.values)})",
+                self.new,
+                op.values,
             )
         if op.existing_values is None or self.old is None:
             return
         expected = (op.existing_values, op.values)
         if not any(same_set(old_choice, op.column_name, vs) for vs in expected):
-            raise DefinitionConflict(
+            raise self._conflict(
                 f"{self.name} on {self.table.name} does not allow the values this migration "
                 "expects to change from.",
-                name=self.name,
-                existing=self.old.render(),
-                wanted=f"CHECK ({check_sql(op.column_name, op.existing_values)})",
+                self.old,
+                op.existing_values,
             )
+
+    def _conflict(
+        self, message: str, found: catalog.ConstraintInfo, values: Sequence[str]
+    ) -> DefinitionConflict:
+        """``found`` (by its name) is not the CHECK allowing ``values`` that was wanted."""
+        return DefinitionConflict(
+            message,
+            name=found.name,
+            existing=found.render(),
+            wanted=f"CHECK ({check_sql(self.op.column_name, values)})",
+        )
 
     def _preflight_length(self, target: int) -> None:
         sample = catalog.rows_longer_than(
