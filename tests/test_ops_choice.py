@@ -88,6 +88,24 @@ def test_add_choice_column_twice_skips_with_warnings_and_changes_nothing(
     assert snapshot(engine, "orders") == before
 
 
+def test_an_empty_string_default_is_a_value_and_a_second_run_skips(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    make_orders(engine, 3)
+
+    def add_flag(op) -> None:  # type: ignore[no-untyped-def]
+        op.add_choice_column("orders", "flag", ["", "a"], server_default="", nullable=False)
+
+    apply(engine, add_flag)
+    assert sql(engine, "SELECT DISTINCT flag FROM orders") == [("",)]
+    before = snapshot(engine, "orders")
+    with house_log(caplog), recording(engine) as seen:
+        apply(engine, add_flag)
+    assert ddl(seen) == []
+    assert "Column orders.flag already exists, skipping" in caplog.messages
+    assert snapshot(engine, "orders") == before
+
+
 def test_half_applied_column_without_its_check_converges(
     engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:

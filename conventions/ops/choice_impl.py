@@ -154,11 +154,10 @@ def add_choice_column(operations: Operations, op: AddChoiceColumnOp) -> None:
 
 def _compare_column(column: catalog.ColumnInfo, op: AddChoiceColumnOp, label: str) -> None:
     wanted_type = f"character varying({op.length})"
-    found_default = (
-        None
-        if column.default is None
-        else catalog.parse_literal(column.default) or f"<{column.default}>"
-    )
+    found_default = None
+    if column.default is not None:
+        parsed = catalog.parse_literal(column.default)  # '' is a value, not "unparseable"
+        found_default = parsed if parsed is not None else f"<{column.default}>"
     same = (
         column.type == wanted_type
         and column.not_null == (not op.nullable)
