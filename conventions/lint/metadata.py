@@ -18,7 +18,7 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Column, MetaData, Table
 from sqlalchemy.dialects import postgresql
@@ -102,27 +102,30 @@ def _modules(imported: ModuleType, name: str) -> Iterator[ModuleType]:
             yield value
 
 
-def _metadatas(modules: list[ModuleType]) -> list[MetaData]:
-    """Every MetaData the package's modules hold, directly or through a declarative base."""
-    found: dict[int, MetaData] = {}
+_T = TypeVar("_T")
+
+
+def _held(modules: list[ModuleType], kind: type[_T], attribute: str) -> list[_T]:
+    """Return each distinct ``kind`` the modules hold, directly or as ``value.<attribute>``."""
+    found: dict[int, _T] = {}
     for module in modules:
         for value in list(vars(module).values()):
-            metadata = value if isinstance(value, MetaData) else getattr(value, "metadata", None)
-            if isinstance(metadata, MetaData):
-                found.setdefault(id(metadata), metadata)
+            held = value if isinstance(value, kind) else getattr(value, attribute, None)
+            if isinstance(held, kind):
+                found.setdefault(id(held), held)
     return list(found.values())
+
+
+def _metadatas(modules: list[ModuleType]) -> list[MetaData]:
+    """Every MetaData the package's modules hold, directly or through a declarative base."""
+    return _held(modules, MetaData, "metadata")
 
 
 def _mapped_classes(modules: list[ModuleType]) -> dict[tuple[int, str], tuple[type, str]]:
     """Map (table id, column key) to (mapped class, attribute name)."""
-    registries: dict[int, registry] = {}
-    for module in modules:
-        for value in list(vars(module).values()):
-            reg = value if isinstance(value, registry) else getattr(value, "registry", None)
-            if isinstance(reg, registry):
-                registries.setdefault(id(reg), reg)
+    registries = _held(modules, registry, "registry")
     owners: dict[tuple[int, str], tuple[type, str]] = {}
-    for reg in registries.values():
+    for reg in registries:
         for mapper in reg.mappers:
             _record_mapper(mapper, owners)
     return owners
