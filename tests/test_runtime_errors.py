@@ -37,12 +37,7 @@ def _fails_cleanly(argv: list[str], url: URL | str, cwd: Path) -> str:
     return output
 
 
-@pytest.fixture
-def at_seed_head(seeded_db: URL) -> URL:
-    return seeded_db
-
-
-def test_relation_missing_names_the_table(project_copy: Path, at_seed_head: URL) -> None:
+def test_relation_missing_names_the_table(project_copy: Path, seeded_db: URL) -> None:
     add_revision(
         project_copy,
         "dd00000000d1",
@@ -52,22 +47,22 @@ def test_relation_missing_names_the_table(project_copy: Path, at_seed_head: URL)
         """,
     )
     for argv in (MIGRATE, ["alembic", "upgrade", "head"]):
-        output = _fails_cleanly(argv, at_seed_head, project_copy)
+        output = _fails_cleanly(argv, seeded_db, project_copy)
         assert "Migration 20991231-runtime-test-dd00000000d1 failed and was rolled back" in output
         assert 'Relation does not exist: relation "Offers" does not exist' in output
         assert "Run earlier migrations first" in output
         assert "quoted names are case-sensitive" in output
         assert "renamed" in output
-    assert version(at_seed_head) == [SEED_HEAD]
-    assert scalar(at_seed_head, "SELECT to_regclass('half_done')") is None
-    failures = [row for row in history(at_seed_head) if not row[2]]
+    assert version(seeded_db) == [SEED_HEAD]
+    assert scalar(seeded_db, "SELECT to_regclass('half_done')") is None
+    failures = [row for row in history(seeded_db) if not row[2]]
     assert len(failures) == 2 and all(rev == "dd00000000d1" for rev, *_ in failures)
     assert 'relation "Offers" does not exist' in failures[-1][3]
 
 
-def test_constraint_violation_counts_offending_rows(project_copy: Path, at_seed_head: URL) -> None:
+def test_constraint_violation_counts_offending_rows(project_copy: Path, seeded_db: URL) -> None:
     execute(
-        at_seed_head,
+        seeded_db,
         "INSERT INTO customer_segments (id, name) VALUES (1, 'vip');"
         " INSERT INTO notification_campaigns (id, name, segment_id, campaign_type) VALUES"
         " (10, 'a', 1, 'lifecycle'), (11, 'b', 1, NULL), (12, 'c', 1, NULL)",
@@ -77,26 +72,24 @@ def test_constraint_violation_counts_offending_rows(project_copy: Path, at_seed_
         "dd00000000d2",
         upgrade="op.alter_column('notification_campaigns', 'campaign_type', nullable=False)",
     )
-    output = _fails_cleanly(MIGRATE, at_seed_head, project_copy)
+    output = _fails_cleanly(MIGRATE, seeded_db, project_copy)
     assert (
         'Constraint violation: column "campaign_type" of relation "notification_campaigns" '
         "contains null values — 2 existing row(s) offend, e.g. 11, 12. Nothing was changed."
     ) in output
     assert "data migration" in output
-    assert version(at_seed_head) == [SEED_HEAD]
+    assert version(seeded_db) == [SEED_HEAD]
     nullable = scalar(
-        at_seed_head,
+        seeded_db,
         "SELECT is_nullable FROM information_schema.columns"
         " WHERE table_name = 'notification_campaigns' AND column_name = 'campaign_type'",
     )
     assert nullable == "YES"
 
 
-def test_check_violation_samples_the_offending_values(
-    project_copy: Path, at_seed_head: URL
-) -> None:
+def test_check_violation_samples_the_offending_values(project_copy: Path, seeded_db: URL) -> None:
     execute(
-        at_seed_head,
+        seeded_db,
         "INSERT INTO offers (id, title, min_loyalty_tier) VALUES"
         " (1, 'a', 'gold'), (2, 'b', 'silver'), (3, 'c', 'silver'), (4, 'd', NULL)",
     )
@@ -109,11 +102,11 @@ def test_check_violation_samples_the_offending_values(
             op.create_check_constraint(name, 'offers', "min_loyalty_tier IN ('gold', 'platinum')")
         """,
     )
-    output = _fails_cleanly(MIGRATE, at_seed_head, project_copy)
+    output = _fails_cleanly(MIGRATE, seeded_db, project_copy)
     assert 'check constraint "ck_offers_min_loyalty_tier" of relation "offers"' in output
     assert "— 2 existing row(s) offend, e.g. 'silver'. Nothing was changed." in output
     constraint = scalar(
-        at_seed_head,
+        seeded_db,
         "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
         " WHERE conname = 'ck_offers_min_loyalty_tier'",
     )
@@ -132,23 +125,23 @@ def role_on(fresh_db: URL) -> Iterator[URL]:
 
 
 @pytest.fixture
-def limited_role(at_seed_head: URL, role_on: URL) -> Iterator[URL]:
+def limited_role(seeded_db: URL, role_on: URL) -> Iterator[URL]:
     """A role that may use the version and history tables but owns nothing."""
     role = role_on.username
     execute(
-        at_seed_head,
+        seeded_db,
         f"GRANT SELECT, UPDATE ON alembic_version TO {role};"
         f" GRANT USAGE ON SCHEMA migration_meta TO {role};"
         f" GRANT SELECT, INSERT ON migration_meta.history TO {role}",
     )
     try:
-        yield at_seed_head.set(username=role, password=SECRET)
+        yield seeded_db.set(username=role, password=SECRET)
     finally:
-        execute(at_seed_head, f"DROP OWNED BY {role}")
+        execute(seeded_db, f"DROP OWNED BY {role}")
 
 
 def test_permission_denied_names_the_privilege(
-    project_copy: Path, at_seed_head: URL, limited_role: URL
+    project_copy: Path, seeded_db: URL, limited_role: URL
 ) -> None:
     add_revision(
         project_copy,
@@ -161,10 +154,10 @@ def test_permission_denied_names_the_privilege(
     assert f"(missing: ownership of table offers, for user {role})" in output
     assert f"ALTER TABLE offers OWNER TO {role};" in output
     assert SECRET not in output
-    assert "x" not in column_names(at_seed_head, "offers")
-    assert version(at_seed_head) == [SEED_HEAD]
+    assert "x" not in column_names(seeded_db, "offers")
+    assert version(seeded_db) == [SEED_HEAD]
     failure = rows(
-        at_seed_head,
+        seeded_db,
         "SELECT revision, success, db_user, error FROM migration_meta.history"
         " ORDER BY id DESC LIMIT 1",
     )[0]
@@ -185,7 +178,7 @@ def test_permission_denied_before_any_migration(
     assert scalar(fresh_db, "SELECT to_regnamespace('migration_meta')") is None
 
 
-def test_multiple_heads_are_named(project_copy: Path, at_seed_head: URL) -> None:
+def test_multiple_heads_are_named(project_copy: Path, seeded_db: URL) -> None:
     add_revision(
         project_copy,
         "ee00000000e1",
@@ -196,13 +189,13 @@ def test_multiple_heads_are_named(project_copy: Path, at_seed_head: URL) -> None
         "ee00000000e2",
         upgrade="op.create_table('right_t', sa.Column('id', sa.Integer(), primary_key=True))",
     )
-    before = history(at_seed_head)
+    before = history(seeded_db)
     for argv in (MIGRATE, ["alembic", "upgrade", "head"]):
-        output = _fails_cleanly(argv, at_seed_head, project_copy)
+        output = _fails_cleanly(argv, seeded_db, project_copy)
         assert "Multiple heads: ee00000000e1, ee00000000e2" in output
         assert "alembic merge -m 'merge heads' ee00000000e1 ee00000000e2" in output
-    assert version(at_seed_head) == [SEED_HEAD]
-    assert history(at_seed_head) == before
-    status = run_cli(["-m", "conventions", "status", "--check"], url=at_seed_head, cwd=project_copy)
+    assert version(seeded_db) == [SEED_HEAD]
+    assert history(seeded_db) == before
+    status = run_cli(["-m", "conventions", "status", "--check"], url=seeded_db, cwd=project_copy)
     assert status.returncode == 1
     assert "Heads:    ee00000000e1, ee00000000e2  ← multiple heads" in status.stdout
