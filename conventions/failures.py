@@ -27,7 +27,8 @@ from conventions.errors import (
 )
 from conventions.limits import LOCK_RETRIES, LOCK_TIMEOUT, STATEMENT_TIMEOUT, Limits
 
-RETRYABLE = {"55P03", "40P01"}  # lock_not_available, deadlock_detected
+DEADLOCK = "40P01"  # deadlock_detected
+RETRYABLE = {"55P03", DEADLOCK}  # lock_not_available, deadlock_detected
 _TRACEBACK_HINT = (
     "For the full traceback: alembic --raiseerr upgrade head "
     "(or CONVENTIONS_TRACEBACK=1 make migrate)."
@@ -56,9 +57,20 @@ def _dbapi(err: BaseException) -> DBAPIError | None:
 
 
 def table_busy(
-    name: str, *, attempts: int, limits: Limits, blockers: Sequence[Blocker], waiting_for: str
+    name: str,
+    *,
+    attempts: int,
+    limits: Limits,
+    blockers: Sequence[Blocker],
+    waiting_for: str,
+    deadlock: bool = False,
 ) -> TableBusy:
     target = f"a lock on {waiting_for}" if waiting_for else "a table lock"
+    failed = (
+        "deadlocked with another session (its last attempt was cancelled to break the cycle)"
+        if deadlock
+        else f"could not get {target} within lock_timeout ({limits.lock_timeout:g}s)"
+    )
     if blockers:
         who = "Blocked by " + "; ".join(b.describe() for b in blockers) + "."
     else:
@@ -76,8 +88,7 @@ def table_busy(
         f"(now {limits.lock_timeout:g}s) and {LOCK_RETRIES} (now {limits.lock_retries})."
     )
     return TableBusy(
-        f"Migration {name} could not get {target} within lock_timeout "
-        f"({limits.lock_timeout:g}s) in {attempts} attempt(s) with back-off, and gave up. "
+        f"Migration {name} {failed} in {attempts} attempt(s) with back-off, and gave up. "
         f"Each attempt was rolled back; nothing was applied. {who}",
         revision=name,
         attempts=attempts,

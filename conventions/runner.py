@@ -200,13 +200,13 @@ class StepRunner:
                     self._roll_back()
             if failure is None:
                 return
-            retryable = failures.sqlstate(failure) in failures.RETRYABLE
+            code = failures.sqlstate(failure)
+            retryable = code in failures.RETRYABLE
             if retryable and attempt <= self.limits.lock_retries:
                 delay = self.limits.backoff(attempt)
                 logs.warn(
-                    f"{name}: could not get a lock within {self.limits.lock_timeout:g}s "
-                    f"(another session holds it); rolled back, retrying in {delay:g}s "
-                    f"(attempt {attempt + 1} of {self.limits.lock_retries + 1})."
+                    f"{name}: {_retry_reason(code, self.limits)}; rolled back, retrying in "
+                    f"{delay:g}s (attempt {attempt + 1} of {self.limits.lock_retries + 1})."
                 )
                 time.sleep(delay)
                 continue
@@ -220,6 +220,7 @@ class StepRunner:
                     limits=self.limits,
                     blockers=watch.seen,
                     waiting_for=watch.waiting_for,
+                    deadlock=code == failures.DEADLOCK,
                 )
             else:
                 error = failures.explain(
@@ -278,6 +279,16 @@ class StepRunner:
     def _redact(self, message: str) -> str:
         password = self.engine.url.password
         return message.replace(str(password), "***") if password else message
+
+
+def _retry_reason(code: str | None, limits: Limits) -> str:
+    """Say which retryable failure happened: the fixes differ (wait vs. lock order)."""
+    if code == failures.DEADLOCK:
+        return (
+            "deadlocked with another session (PostgreSQL cancelled this migration's "
+            "statement to break the cycle)"
+        )
+    return f"could not get a lock within {limits.lock_timeout:g}s (another session holds it)"
 
 
 def application_name(direction: str) -> str:

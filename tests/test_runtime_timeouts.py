@@ -116,3 +116,83 @@ def test_statement_timeout_is_applied_to_migrations(project_copy: Path, seeded_d
     assert "ran longer than statement_timeout (0.2s) and was cancelled" in output
     assert "CONVENTIONS_STATEMENT_TIMEOUT" in output
     assert version(fresh_db) == [SEED_HEAD]
+
+
+# Take offers, wait until another session queues on it, then ask for the advisory lock
+# that session holds: a lock cycle PostgreSQL breaks by cancelling this statement. On a
+# retry (nobody queued any more) it just waits for the advisory lock to be free.
+DEADLOCKING = """
+    op.execute('LOCK TABLE offers IN ACCESS EXCLUSIVE MODE')
+    op.execute(
+        "DO $$ BEGIN WHILE NOT pg_try_advisory_xact_lock(4242) AND NOT EXISTS ("
+        " SELECT 1 FROM pg_locks WHERE relation = 'offers'::regclass AND NOT granted)"
+        " LOOP PERFORM pg_sleep(0.02); END LOOP; END $$"
+    )
+    op.execute('SELECT pg_advisory_xact_lock(4242)')
+    op.add_column('offers', sa.Column('featured', sa.Boolean()))
+"""
+
+
+def _holds_offers(url: URL) -> bool:
+    return bool(
+        scalar(
+            url,
+            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
+            " WHERE l.granted AND l.relation = 'offers'::regclass"
+            " AND l.mode = 'AccessExclusiveLock'"
+            " AND a.application_name LIKE 'conventions upgrade%'",
+        )
+    )
+
+
+def _migrate_into_a_deadlock(project: Path, url: URL, *, retries: int) -> str:
+    """Run the DEADLOCKING revision against an application session; return the output."""
+    add_revision(project, "aa00000000a3", upgrade=DEADLOCKING)
+    # The application session only checks for deadlocks after a minute, so the
+    # migration (default deadlock_timeout, 1s) is always the one PostgreSQL cancels.
+    app = connect(url, autocommit=False, application="checkout")
+    env = {
+        **FAST_RETRIES,
+        "CONVENTIONS_LOCK_TIMEOUT": "60s",
+        "CONVENTIONS_LOCK_RETRIES": str(retries),
+    }
+    try:
+        with app.cursor() as cur:
+            cur.execute("SET deadlock_timeout = '60s'")
+            cur.execute("SELECT pg_advisory_xact_lock(4242)")
+        proc = spawn(MIGRATE, url=url, cwd=project, env=env)
+        wait_for(lambda: _holds_offers(url))
+        with app.cursor() as cur:
+            cur.execute("SELECT count(*) FROM offers")  # waits until the migration gives way
+            assert cur.fetchone() == (0,)
+        app.commit()  # frees the advisory lock for a retry
+        output, _ = proc.communicate(timeout=60)
+    finally:
+        app.close()
+    assert "Traceback" not in output
+    assert "could not get a lock within" not in output
+    return f"exit {proc.returncode}\n{output}"
+
+
+def test_deadlock_is_retried_and_named_as_a_deadlock(project_copy: Path, seeded_db: URL) -> None:
+    output = _migrate_into_a_deadlock(project_copy, seeded_db, retries=1)
+    assert output.startswith("exit 0\n"), output
+    assert output.count("deadlocked with another session") == 1, output
+    assert "rolled back, retrying in 0.1s (attempt 2 of 2)" in output
+    assert "featured" in column_names(seeded_db, "offers")
+    assert history(seeded_db)[-1][:3] == ("aa00000000a3", "upgrade", True)
+
+
+def test_deadlock_without_retries_left_fails_naming_it(project_copy: Path, seeded_db: URL) -> None:
+    output = _migrate_into_a_deadlock(project_copy, seeded_db, retries=0)
+    assert output.startswith("exit 1\n"), output
+    assert (
+        "Migration 20991231-runtime-test-aa00000000a3 deadlocked with another session (its last "
+        "attempt was cancelled to break the cycle) in 1 attempt(s)"
+    ) in output
+    assert "could not get a lock on" not in output
+    assert "featured" not in column_names(seeded_db, "offers")
+    assert version(seeded_db) == [SEED_HEAD]
+    revision, direction, ok, error = history(seeded_db)[-1]
+    assert (revision, direction, ok) == ("aa00000000a3", "upgrade", False)
+    assert "deadlocked with another session" in error
