@@ -14,6 +14,7 @@ from tests.runtime_support import (
     column_names,
     history,
     read_until,
+    rows,
     scalar,
     spawn,
     version,
@@ -196,3 +197,23 @@ def test_deadlock_without_retries_left_fails_naming_it(project_copy: Path, seede
     revision, direction, ok, error = history(seeded_db)[-1]
     assert (revision, direction, ok) == ("aa00000000a3", "upgrade", False)
     assert "deadlocked with another session" in error
+
+
+def test_default_lock_timeout_is_two_seconds(project_copy: Path, seeded_db: URL) -> None:
+    add_revision(
+        project_copy,
+        "aa00000000a4",
+        upgrade="""
+            op.execute(
+                "CREATE TABLE seen_settings AS SELECT current_setting('lock_timeout') AS lock,"
+                " current_setting('statement_timeout') AS statement"
+            )
+        """,
+    )
+    result = run_cli(MIGRATE, url=seeded_db, cwd=project_copy)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert rows(seeded_db, "SELECT lock, statement FROM seen_settings") == [("2s", "1h")]
+    # The README's environment table states the same default.
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert "| `CONVENTIONS_LOCK_TIMEOUT` | PostgreSQL `lock_timeout` for every migration" in readme
+    assert "statement (default `2s`; `0` disables) |" in readme
