@@ -1,7 +1,12 @@
 """House conventions for evolving a PostgreSQL schema with Alembic.
 
-Importing this package registers the house operations on Alembic's ``op``, and the
-autogenerate comparators and renderers that write them (:mod:`conventions.autogen`).
+Importing this package is cheap on purpose: the models import ``Choice`` from it, and
+read-only commands (status, inspect, lint) run inside it, so it never loads the code
+that changes the database. It registers the house operation names on Alembic's
+``op`` (migrations do ``import conventions``, then ``op.add_choice_column(...)``);
+each loads :mod:`conventions.ops` on its first call (:mod:`conventions.op_names`).
+The autogenerate comparators and renderers (:mod:`conventions.autogen`) are loaded by
+``conventions.environment`` (env.py) and by ``status``'s drift check.
 """
 
 import warnings
@@ -16,9 +21,10 @@ warnings.filterwarnings(
     "ignore", message="Can't validate argument 'dialect_options'", category=SAWarning
 )
 
-from conventions import autogen as _autogen  # noqa: E402, F401  (autogenerate sees choices)
-from conventions import ops as _ops  # noqa: E402, F401  (registers op.add_choice_column & co.)
+from conventions import op_names as _op_names  # noqa: E402
 from conventions.choice import Choice  # noqa: E402
 from conventions.naming import NAMING_CONVENTION  # noqa: E402
+
+_op_names.register()
 
 __all__ = ["NAMING_CONVENTION", "Choice"]

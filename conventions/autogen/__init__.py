@@ -1,7 +1,9 @@
 """Autogenerate that writes house migrations and sees changes of allowed values.
 
-Importing this package (``import conventions`` does) registers, in Alembic's global
-registries:
+Importing this package registers, in Alembic's global registries (env.py's
+``conventions.environment`` imports it for every Alembic command, and ``status``'s
+drift check through :func:`conventions.drift.load_comparators`; ``import conventions``
+does not, so the models and read-only commands stay light):
 
 - comparators (:mod:`~conventions.autogen.compare`) that compare a ``Choice`` column's
   allowed set and length with the live catalog, and turn Alembic's column and table

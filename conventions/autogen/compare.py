@@ -1,4 +1,4 @@
-"""Autogenerate comparators that see choice columns: registered on ``import conventions``.
+"""Autogenerate comparators that see choice columns: registered on ``import conventions.autogen``.
 
 Plain Alembic compares a ``Choice`` column as the VARCHAR it is and never looks at
 what its CHECK allows. These comparators, registered in Alembic's global
