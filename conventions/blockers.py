@@ -4,11 +4,16 @@ Once ``lock_timeout`` cancels the waiting statement, ``pg_blocking_pids`` has
 nothing left to report, so the blockers are sampled *while* the step runs: a
 background thread polls them over the (otherwise idle) migrator-lock connection,
 a few times per lock timeout. Steps that finish quickly never cause a query.
+
+The blocker's query text is shown and stored in the history (``error``), and it is
+another session's: it may carry passwords, tokens or personal data in its literals.
+Only its shape is kept (:func:`redact`): literals become ``?``, comments go.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from dataclasses import dataclass
 from types import TracebackType
@@ -18,13 +23,45 @@ from sqlalchemy.engine import Connection
 
 _BLOCKERS = text(
     "SELECT a.pid, a.state, a.application_name, a.usename, a.xact_start, a.query_start,"
-    " left(regexp_replace(a.query, '\\s+', ' ', 'g'), 120)"
+    " a.query"
     " FROM pg_stat_activity a WHERE a.pid = ANY (pg_blocking_pids(:pid)) ORDER BY a.pid"
 )
 _WAITING_FOR = text(
     "SELECT string_agg(DISTINCT relation::regclass::text, ', ') FROM pg_locks"
     " WHERE pid = :pid AND NOT granted AND relation IS NOT NULL"
 )
+
+
+SNIPPET = 120
+# One alternative per token kind, tried in this order at each position, so a quote
+# inside an identifier or a comment never starts a literal. Unterminated literals
+# (pg_stat_activity truncates long queries) run to the end and are redacted whole.
+_TOKEN = re.compile(
+    r"""
+      (?P<ident>"(?:[^"]|"")*"?)
+    | (?P<comment>--[^\n]*|/\*.*?(?:\*/|\Z))
+    | (?P<dollar>\$\$.*?(?:\$\$|\Z)|\$(?P<tag>[A-Za-z_][A-Za-z_0-9]*)\$.*?(?:\$(?P=tag)\$|\Z))
+    | (?P<escaped>[Ee]'(?:[^'\\]|''|\\.)*'?)
+    | (?P<string>(?:[BbXxNn]|[Uu]&)?'(?:[^']|'')*'?)
+    | (?P<word>[A-Za-z_][A-Za-z_0-9$]*)
+    | (?P<param>\$\d+)
+    | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[Ee][+-]?\d+)?)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_REDACTED = {"dollar": "?", "escaped": "?", "string": "?", "number": "?", "comment": " "}
+
+
+def redact(query: str | None, *, limit: int = SNIPPET) -> str | None:
+    """Return ``query``'s shape: literals as ``?``, no comments, one line, ``limit`` chars."""
+    if query is None:
+        return None
+
+    def replace(match: re.Match[str]) -> str:
+        return _REDACTED.get(match.lastgroup or "", match.group(0))
+
+    shape = " ".join(_TOKEN.sub(replace, query).split())
+    return shape if len(shape) <= limit else shape[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -79,7 +116,7 @@ class BlockerWatch:
             except Exception:
                 return  # diagnostics only; the migration itself reports its own failure
             if rows:
-                self.seen = [Blocker(*row) for row in rows]
+                self.seen = [Blocker(*row[:-1], redact(row[-1])) for row in rows]
                 self.waiting_for = waiting or self.waiting_for
 
     def __exit__(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import URL
 
+from conventions.blockers import redact
 from conventions.testing import connect, run_cli
 from tests.runtime_support import (
     MIGRATE,
@@ -217,3 +219,56 @@ def test_default_lock_timeout_is_two_seconds(project_copy: Path, seeded_db: URL)
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert "| `CONVENTIONS_LOCK_TIMEOUT` | PostgreSQL `lock_timeout` for every migration" in readme
     assert "statement (default `2s`; `0` disables) |" in readme
+
+
+def test_blocking_query_is_shown_without_its_literals(project_copy: Path, seeded_db: URL) -> None:
+    add_revision(project_copy, "aa00000000a5", upgrade=ALTER_OFFERS)
+    secret = "card 4111-1111-1111-1111"
+    blocker = connect(seeded_db, autocommit=False, application="billing")
+    try:
+        with blocker.cursor() as cur:
+            cur.execute(
+                f"SELECT count(*)\n  FROM offers WHERE title = '{secret}' -- for jane@example.com\n"
+                "  AND loyalty_points_cost > 31337"
+            )
+        env = {**FAST_RETRIES, "CONVENTIONS_LOCK_RETRIES": "0"}
+        result = run_cli(MIGRATE, url=seeded_db, cwd=project_copy, env=env)
+    finally:
+        blocker.close()
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    shape = "SELECT count(*) FROM offers WHERE title = ? AND loyalty_points_cost > ?"
+    assert "application 'billing'" in output
+    assert f"query: {shape!r}" in output
+    error = history(seeded_db)[-1][3]
+    assert f"query: {shape!r}" in error
+    for leaked in ("4111", "jane@example.com", "31337"):
+        assert leaked not in output and leaked not in error
+    assert "featured" not in column_names(seeded_db, "offers")
+
+
+@pytest.mark.parametrize(
+    ("query", "shape"),
+    [
+        ("SELECT pg_backend_pid()", "SELECT pg_backend_pid()"),
+        (
+            "UPDATE t1 SET pw = E'x\\'y', n = 3.5e3 WHERE id = $1",
+            "UPDATE t1 SET pw = ?, n = ? WHERE id = $1",
+        ),
+        ("SELECT 'it''s' || B'01' || X'ff' || U&'d\\0061'", "SELECT ? || ? || ? || ?"),
+        ("SELECT $$a 'b'$$, $q$c$q$ FROM x WHERE a = -42", "SELECT ?, ? FROM x WHERE a = -?"),
+        (
+            'SELECT "Col \'x\' 1" /* ssn 078-05-1120 */ FROM "t""2"',
+            'SELECT "Col \'x\' 1" FROM "t""2"',
+        ),
+        ("INSERT INTO t VALUES ('cut off by track_activity_query_size", "INSERT INTO t VALUES (?"),
+        ("SELECT 1 -- 'tail", "SELECT ?"),
+    ],
+)
+def test_redact_keeps_the_statement_shape_only(query: str, shape: str) -> None:
+    assert redact(query) == shape
+
+
+def test_redact_shortens_to_one_line_snippet() -> None:
+    assert redact("SELECT\n\t" + "a, " * 100 + "b") == "SELECT " + ("a, " * 100)[:112] + "…"
+    assert redact(None) is None
