@@ -71,6 +71,16 @@ def test_the_local_config_runs_the_published_hooks_from_the_venv_plus_ruff() -> 
         assert local[hook["id"]]["entry"] == f".venv/bin/{hook['entry']}"
 
 
+def test_published_hooks_run_when_the_local_ones_do() -> None:
+    """Another repository's commit that only deletes a migration still runs the lint."""
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    local = {hook["id"]: hook for hook in config["repos"][0]["hooks"]}
+    for hook in hooks():
+        for key, default in (("always_run", False), ("pass_filenames", True)):
+            assert hook.get(key, default) == local[hook["id"]].get(key, default), (hook["id"], key)
+    assert {h["id"]: h.get("always_run") for h in hooks()}["conventions-lint"] is True
+
+
 def test_pre_commit_accepts_both_files() -> None:
     pre_commit = str(Path(sys.executable).with_name("pre-commit"))
     for command in ("validate-manifest", "validate-config"):
