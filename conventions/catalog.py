@@ -7,12 +7,13 @@ several queries and build reflection objects. Names are passed as bound paramete
 the only text built here is a quoted identifier (:mod:`conventions.sqltext`).
 
 The value-set parser lives in :mod:`conventions.check_parser` and is re-exported
-here because reading a CHECK back is half of comparing one.
+here because reading a CHECK back is half of comparing one. Questions about the
+rows rather than the schema (how many would a change break?) live in
+:mod:`conventions.preflight`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
@@ -26,22 +27,19 @@ __all__ = [
     "ConstraintInfo",
     "ForeignKeyInfo",
     "IndexInfo",
-    "RowSample",
     "TableInfo",
     "column",
     "columns",
     "comment",
     "constraint",
+    "constraint_columns",
     "constraints",
     "foreign_key",
     "index",
     "indexes",
     "parse_choice_check",
     "parse_literal",
-    "rows_longer_than",
-    "rows_outside",
     "table",
-    "table_has_rows",
 ]
 
 
@@ -126,20 +124,9 @@ class IndexInfo:
         return self.definition[self.definition.index(" USING ") + 1 :]
 
 
-@dataclass(frozen=True)
-class RowSample:
-    count: int
-    samples: tuple[object, ...]
-
-
 def _one(conn: Connection, sql: str, params: dict[str, object]) -> tuple | None:
     row = conn.exec_driver_sql(sql, params).first()
     return tuple(row) if row is not None else None
-
-
-def _sql_name(name: str, schema: str | None = None) -> str:
-    """A quoted name to paste into a driver-level statement (``%`` doubled for pyformat)."""
-    return qualified(name, schema).replace("%", "%%")
 
 
 def table(conn: Connection, name: str, *, schema: str | None = None) -> TableInfo | None:
@@ -213,6 +200,18 @@ def constraints(conn: Connection, table_oid: int) -> dict[str, ConstraintInfo]:
     return {row[0]: _constraint(tuple(row)) for row in rows}
 
 
+def constraint_columns(conn: Connection, table_oid: int, name: str) -> tuple[str, ...]:
+    """Return the columns a constraint reads (``conkey``), in table order."""
+    row = _one(
+        conn,
+        "SELECT ARRAY(SELECT a.attname::text FROM pg_constraint c JOIN pg_attribute a"
+        " ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)"
+        " WHERE c.conrelid = %(oid)s AND c.conname = %(name)s ORDER BY a.attnum)",
+        {"oid": table_oid, "name": name},
+    )
+    return tuple(row[0]) if row is not None else ()
+
+
 def foreign_key(conn: Connection, table_oid: int, name: str) -> ForeignKeyInfo | None:
     """Return the structure of a foreign key (columns by name, actions as letters), or None."""
     row = _one(
@@ -268,57 +267,3 @@ def comment(conn: Connection, table_oid: int, column_name: str | None = None) ->
             {"oid": table_oid, "name": column_name},
         )
     return row[0] if row else None
-
-
-def table_has_rows(conn: Connection, name: str, *, schema: str | None = None) -> bool:
-    """Whether the table has at least one row (stops at the first)."""
-    row = _one(conn, f"SELECT EXISTS (SELECT 1 FROM {_sql_name(name, schema)})", {})
-    return bool(row and row[0])
-
-
-def rows_outside(
-    conn: Connection,
-    name: str,
-    column_name: str,
-    values: Sequence[str],
-    *,
-    schema: str | None = None,
-) -> RowSample:
-    """Count rows whose value is not in ``values``, with the 5 most frequent offenders.
-
-    The test is the one the CHECK will apply (``col::text = ANY(…)``), NULL passing,
-    so a clean preflight means validation will succeed. A sequential scan under
-    ACCESS SHARE: it blocks no reader or writer.
-    """
-    col = ident(column_name).replace("%", "%%")
-    return _sample(
-        conn,
-        f"SELECT {col} AS v FROM {_sql_name(name, schema)}"
-        f" WHERE {col} IS NOT NULL AND NOT ({col}::text = ANY (%(values)s::text[]))",
-        {"values": list(values)},
-    )
-
-
-def rows_longer_than(
-    conn: Connection, name: str, column_name: str, length: int, *, schema: str | None = None
-) -> RowSample:
-    """Count rows whose value would not fit ``varchar(length)``, with samples."""
-    col = ident(column_name).replace("%", "%%")
-    return _sample(
-        conn,
-        f"SELECT {col} AS v FROM {_sql_name(name, schema)}"
-        f" WHERE char_length({col}::text) > %(length)s",
-        {"length": length},
-    )
-
-
-def _sample(conn: Connection, offenders: str, params: dict[str, object]) -> RowSample:
-    row = _one(
-        conn,
-        f"WITH bad AS MATERIALIZED ({offenders})"
-        " SELECT (SELECT count(*) FROM bad),"
-        " ARRAY(SELECT v::text FROM bad GROUP BY v ORDER BY count(*) DESC, v LIMIT 5)",
-        params,
-    )
-    assert row is not None
-    return RowSample(count=int(row[0]), samples=tuple(row[1]))

@@ -167,3 +167,22 @@ def house_log(caplog: Any) -> Iterator[Any]:
     finally:
         logger.removeHandler(caplog.handler)
         logger.setLevel(old)
+
+
+def write_after_preflight(monkeypatch: Any, engine: Engine, *statements: str) -> None:
+    """Make another session commit ``statements`` right after the op's clean preflight.
+
+    The race every data preflight has: a writer between the check and the DDL. The
+    statements run on their own pooled connection, in their own transaction.
+    """
+    from conventions import preflight
+
+    pending = list(statements)
+    real = preflight.Rejected.check
+
+    def check(self: preflight.Rejected, conn: Any) -> None:
+        real(self, conn)
+        while pending:
+            sql(engine, pending.pop(0))
+
+    monkeypatch.setattr(preflight.Rejected, "check", check)

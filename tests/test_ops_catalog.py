@@ -154,18 +154,3 @@ def test_column_constraint_index_and_comment_lookups(engine: Engine) -> None:
         assert set(catalog.indexes(conn, table.oid)) == {"t_pkey", "ix_t_n"}
         assert catalog.comment(conn, table.oid) == "things"
         assert catalog.comment(conn, table.oid, "s") == "state"
-
-
-def test_row_preflights_count_and_sample_even_with_hostile_names(engine: Engine) -> None:
-    sql(engine, 'CREATE TABLE "we%ird ""t""" ("Sta%(x)s" varchar(20))')
-    rows = ["a"] * 3 + ["zz"] * 4 + ["yyy"] + ["it's"] * 2 + ["c", "d", "e", "f", None]
-    for value in rows:
-        sql(engine, 'INSERT INTO "we%ird ""t""" VALUES (:v)', v=value)
-    with engine.connect() as conn:
-        outside = catalog.rows_outside(conn, 'we%ird "t"', "Sta%(x)s", ["a", "c"])
-        assert outside.count == 10
-        assert outside.samples == ("zz", "it's", "d", "e", "f")  # most frequent, then by value
-        assert catalog.rows_outside(conn, 'we%ird "t"', "Sta%(x)s", rows[:-1]).count == 0
-        long = catalog.rows_longer_than(conn, 'we%ird "t"', "Sta%(x)s", 2)
-        assert (long.count, long.samples) == (3, ("it's", "yyy"))
-        assert catalog.table_has_rows(conn, 'we%ird "t"') is True

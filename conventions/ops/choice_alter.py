@@ -12,10 +12,10 @@ from collections.abc import Sequence
 
 from alembic.operations import Operations
 
-from conventions import catalog, logs
+from conventions import catalog, logs, preflight
 from conventions.choice import check_values, constraint_name
 from conventions.errors import DefinitionConflict
-from conventions.ops.choice_impl import check_sql, preflight_values, same_set, violation
+from conventions.ops.choice_impl import check_sql, preflight_values, same_set
 from conventions.ops.choice_ops import AlterChoicesOp
 from conventions.ops.runner import OpRunner
 from conventions.sqltext import fit_name, ident, qualified
@@ -184,11 +184,11 @@ class _AlterChoices:
         )
 
     def _preflight_length(self, target: int) -> None:
-        sample = catalog.rows_longer_than(
+        sample = preflight.rows_longer_than(
             self.run.conn, self.table.name, self.op.column_name, target, schema=self.table.schema
         )
         if sample.count:
-            raise violation(
+            raise preflight.violation(
                 self.table.name,
                 self.op.column_name,
                 sample,

@@ -12,18 +12,12 @@ from collections.abc import Sequence
 
 from alembic.operations import Operations
 
-from conventions import catalog, logs
+from conventions import catalog, logs, preflight
 from conventions.choice import constraint_name
 from conventions.errors import ConstraintViolation, DefinitionConflict
 from conventions.ops.choice_ops import AddChoiceColumnOp, DropChoiceColumnOp
 from conventions.ops.runner import OpRunner
 from conventions.sqltext import ident, literal, literal_list, qualified
-
-_DATA_HINTS = (
-    "Add a data migration first that moves those rows to an allowed value "
-    "(UPDATE … SET … WHERE …, in an earlier migration),",
-    "or keep the value in the allowed set.",
-)
 
 
 def check_sql(column: str, values: Sequence[str]) -> str:
@@ -47,40 +41,30 @@ def same_set(found: catalog.ChoiceCheck | None, column: str, values: Sequence[st
     return found is not None and found.column == column and set(found.values) == set(values)
 
 
-def violation(
-    table: str,
-    column: str,
-    sample: catalog.RowSample,
-    *,
-    what: str,
-    why: str,
-    hints: Sequence[str],
-) -> ConstraintViolation:
-    shown = ", ".join(repr(v) for v in sample.samples)
-    return ConstraintViolation(
-        f"Cannot {what}: {sample.count} row(s) of {table} {why} (e.g. {shown}). "
-        "Nothing was changed.",
-        table=table,
-        column=column,
-        count=sample.count,
-        samples=sample.samples,
-        hints=hints,
-    )
-
-
 def preflight_values(
     run: OpRunner, table: catalog.TableInfo, column: str, values: Sequence[str]
 ) -> None:
-    sample = catalog.rows_outside(run.conn, table.name, column, values, schema=table.schema)
-    if sample.count:
-        raise violation(
-            table.name,
-            column,
-            sample,
-            what=f"restrict {table.name}.{column} to {', '.join(repr(v) for v in values)}",
-            why=f"hold other values in {column}",
-            hints=_DATA_HINTS,
-        )
+    rejected(table, column, values).check(run.conn)
+
+
+def rejected(
+    table: catalog.TableInfo, column: str, values: Sequence[str], *, name: str | None = None
+) -> preflight.Rejected:
+    """The rows of ``table`` a CHECK allowing only ``values`` in ``column`` rejects.
+
+    The test is the CHECK's own (NULL passes), so a clean preflight means its
+    VALIDATE will pass.
+    """
+    return preflight.Rejected(
+        table=table.name,
+        name=name or constraint_name(table.name, column),
+        source=preflight.relation(table.name, schema=table.schema),
+        where=preflight.failing_check(check_sql(column, values)),
+        shown=(column,),
+        why=f"hold other values in {column}",
+        what=f"restrict {table.name}.{column} to {', '.join(repr(v) for v in values)}",
+        hints=preflight.DATA_HINTS,
+    )
 
 
 @Operations.implementation_for(AddChoiceColumnOp)
@@ -111,7 +95,7 @@ def add_choice_column(operations: Operations, op: AddChoiceColumnOp) -> None:
             wanted=f"CHECK ({check})",
         )
     if column is None and not op.nullable and op.server_default is None:
-        if catalog.table_has_rows(run.conn, table.name, schema=table.schema):
+        if preflight.table_has_rows(run.conn, table.name, schema=table.schema):
             raise ConstraintViolation(
                 f"Cannot add {label} as NOT NULL without a default: {table.name} has rows, "
                 "which would all be NULL. Nothing was changed.",

@@ -45,8 +45,10 @@ class EnsureColumnOp(MigrateOperation):
         the table). A foreign key or CHECK the column carries is added NOT VALID and
         validated in a separate transaction (SHARE UPDATE EXCLUSIVE); ``unique=True`` /
         ``index=True`` build their index under SHARE (writes wait). NOT NULL without a
-        default on a table with rows is refused before any DDL. Offline (``--sql``)
-        prints the same steps for an existing table.
+        default on a table with rows, and rows (with the new column's default) that
+        its CHECK or foreign key would reject, are refused before any DDL, the latter
+        with a count and samples. Offline (``--sql``) prints the same steps for an
+        existing table.
         """
         return operations.invoke(cls(table_name, column, schema=schema))
 

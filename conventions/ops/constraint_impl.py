@@ -12,11 +12,11 @@ from collections.abc import Callable
 from alembic.operations import Operations
 from sqlalchemy.schema import AddConstraint, CheckConstraint, ForeignKeyConstraint
 
-from conventions import catalog, logs
+from conventions import catalog, logs, preflight
 from conventions.errors import DefinitionConflict
 from conventions.ops.constraint_ops import AddCheckConstraintOp, AddForeignKeyOp
 from conventions.ops.runner import OpRunner, compile_text, object_name
-from conventions.ops.shadow import normalised_check
+from conventions.ops.shadow import check_columns, normalised_check
 from conventions.sqltext import ident, qualified
 
 _ACTIONS = {None: "a", "NO ACTION": "a", "RESTRICT": "r", "CASCADE": "c", "SET NULL": "n"}
@@ -64,6 +64,7 @@ def _conflict(
 
 
 _State = Callable[[OpRunner, catalog.TableInfo, str, str], catalog.ConstraintInfo | None]
+_Rejects = Callable[[OpRunner, str, str], preflight.Rejected]
 
 
 def _add_constraint(
@@ -72,11 +73,14 @@ def _add_constraint(
     table_name: str,
     schema: str | None,
     state: _State,
+    rejects: _Rejects,
 ) -> None:
     """Add ``constraint`` NOT VALID, then VALIDATE it, unless ``state`` finds it there.
 
     ``state(run, table, name, wanted_sql)`` returns the existing constraint when it is
     this very one, None when there is none, and raises DefinitionConflict otherwise.
+    ``rejects(run, name, wanted_sql)`` says which rows the constraint rejects: any
+    there are refused with their count before the first statement.
     """
     run = OpRunner(operations)
     name = object_name(constraint)
@@ -87,18 +91,21 @@ def _add_constraint(
         run.validate(table_sql, [name])
         return
     table = run.require_table(table_name, schema)
-    existing = state(run, table, name, _body(add_sql, ident(name)))
+    wanted_sql = _body(add_sql, ident(name))
+    existing = state(run, table, name, wanted_sql)
+    if existing is not None and existing.validated:
+        logs.warn(f"Constraint {name} on {table.name} already exists, skipping")
+        return
+    rejected = rejects(run, name, wanted_sql)
+    rejected.check(run.conn)  # before any DDL: count and show the offending rows
     if existing is not None:
-        if existing.validated:
-            logs.warn(f"Constraint {name} on {table.name} already exists, skipping")
-            return
         logs.warn(f"Constraint {name} on {table.name} exists but is NOT VALID; validating it")
+        run.validate(table_sql, [name])
     elif table.created_in_transaction:
         run.run(add_sql)  # nobody else can see the table: validate in place
-        return
     else:
         run.run(f"{add_sql} NOT VALID")
-    run.validate(table_sql, [name])
+        run.validate(table_sql, [name], added={name: rejected})
 
 
 @Operations.implementation_for(AddCheckConstraintOp)
@@ -114,8 +121,46 @@ def add_check_constraint(operations: Operations, op: AddCheckConstraintOp) -> No
                 raise _conflict(name, table, existing, wanted)
         return existing
 
+    def rejects(run: OpRunner, name: str, wanted_sql: str) -> preflight.Rejected:
+        return check_rejects(run, op.table_name, op.schema, name, wanted_sql)
+
     constraint = check_constraint_of(operations, op)
-    _add_constraint(operations, constraint, op.table_name, op.schema, state)
+    _add_constraint(operations, constraint, op.table_name, op.schema, state, rejects)
+
+
+def check_rejects(
+    run: OpRunner, table_name: str, schema: str | None, name: str, check_sql: str
+) -> preflight.Rejected:
+    """The rows ``CHECK (…)`` (``check_sql``) rejects; its columns are what is shown."""
+    condition = check_sql[len("CHECK (") : -1]
+    return preflight.Rejected(
+        table=table_name,
+        name=name,
+        source=preflight.relation(table_name, schema=schema),
+        where=preflight.failing_check(condition),
+        shown=check_columns(run.conn, qualified(table_name, schema), condition),
+        why=f"fail CHECK ({condition})",
+    )
+
+
+def foreign_key_rejects(op: AddForeignKeyOp, name: str, *, source: str) -> preflight.Rejected:
+    """The rows of ``op.source_table`` (as ``source`` SQL) whose key has no referenced row."""
+    referent = qualified(op.referent_table, op.referent_schema)
+    local, remote = ", ".join(op.local_cols), ", ".join(op.remote_cols)
+    return preflight.Rejected(
+        table=op.source_table,
+        name=name,
+        source=source,
+        where=preflight.unreferenced(
+            op.source_table,
+            op.local_cols,
+            referent,
+            op.remote_cols,
+            full_match=(op.match or "").upper() == "FULL",
+        ),
+        shown=tuple(op.local_cols),
+        why=f"have a ({local}) that no row of {op.referent_table} has in ({remote})",
+    )
 
 
 def foreign_key_state(
@@ -150,5 +195,9 @@ def add_foreign_key(operations: Operations, op: AddForeignKeyOp) -> None:
         run.require_table(op.referent_table, op.referent_schema)  # missing: a house error first
         return foreign_key_state(run, op, name, table, wanted_sql)
 
+    def rejects(run: OpRunner, name: str, wanted_sql: str) -> preflight.Rejected:
+        source = preflight.relation(op.source_table, schema=op.source_schema)
+        return foreign_key_rejects(op, name, source=source)
+
     constraint = foreign_key_of(operations, op)
-    _add_constraint(operations, constraint, op.source_table, op.source_schema, state)
+    _add_constraint(operations, constraint, op.source_table, op.source_schema, state, rejects)

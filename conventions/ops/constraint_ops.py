@@ -51,7 +51,10 @@ class AddCheckConstraintOp(MigrateOperation):
         UPDATE EXCLUSIVE, so reads and writes continue. On a table created in this
         transaction the constraint is added validated at once. Same name and the same
         definition (as PostgreSQL normalises it): skipped with a warning, or only
-        validated if left NOT VALID; another definition: DefinitionConflict.
+        validated if left NOT VALID; another definition: DefinitionConflict. Rows the
+        CHECK would reject (FALSE; NULL passes) are counted first, one scan under
+        ACCESS SHARE: any is a ConstraintViolation with the count and samples, before
+        any DDL.
         """
         return operations.invoke(cls(constraint_name, table_name, condition, schema=schema))
 
@@ -122,7 +125,9 @@ class AddForeignKeyOp(MigrateOperation):
         the source and ROW SHARE on the referent, so writes continue on both. Validated
         inline when the source table was created in this transaction. Compared by
         structure (columns, referent, actions, match, deferrability): identical is
-        skipped with a warning, anything else is a DefinitionConflict.
+        skipped with a warning, anything else is a DefinitionConflict. Rows whose key
+        has no referenced row are counted first (an anti-join under ACCESS SHARE): any
+        is a ConstraintViolation with the count and samples, before any DDL.
         """
         op = cls(
             constraint_name,

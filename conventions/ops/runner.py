@@ -8,7 +8,7 @@ it (``VALIDATE CONSTRAINT``, ``CREATE INDEX CONCURRENTLY``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -16,15 +16,18 @@ from alembic.operations import Operations
 from sqlalchemy import DDL
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ClauseElement
 
 from conventions import catalog, logs
 from conventions.errors import ColumnMissing, RelationMissing
+from conventions.preflight import Rejected
 from conventions.sqltext import fit_name, ident, qualified
 
 # Compiling with a "named" paramstyle leaves "%" alone, so compiled text is the
 # statement itself; run() escapes it once for whatever driver executes it.
 _TEXT_DIALECT = postgresql.dialect(paramstyle="named")
+_VIOLATIONS = {"23514", "23503"}  # check_violation, foreign_key_violation
 
 
 def compile_text(element: ClauseElement) -> str:
@@ -47,6 +50,8 @@ class OpRunner:
         self.operations = operations
         self.context = operations.get_context()
         self.offline = bool(self.context.as_sql)
+        self.outside = False
+        """True inside an own_transaction() block that really left the step's transaction."""
 
     @property
     def conn(self) -> Connection:
@@ -92,9 +97,17 @@ class OpRunner:
         the caller owns the transaction (a connection handed to Alembic already inside
         one), leaving it is impossible: the block runs in place, with a warning.
         """
-        if self.offline or self._may_commit():
+        if self.offline:
             with self.context.autocommit_block():
                 yield
+            return
+        if self._may_commit():
+            self.outside = True
+            try:
+                with self.context.autocommit_block():
+                    yield
+            finally:
+                self.outside = False
             return
         logs.warn(
             "The migration runs inside a transaction it does not own; validating in place "
@@ -110,16 +123,51 @@ class OpRunner:
         # transaction begun by the caller is not Alembic's to commit.
         return getattr(self.context, "_transaction", None) is not None
 
-    def validate(self, table_sql: str, names: list[str]) -> None:
+    def validate(
+        self,
+        table_sql: str,
+        names: Sequence[str],
+        *,
+        added: Mapping[str, Rejected] | None = None,
+    ) -> None:
         """``VALIDATE CONSTRAINT`` each name, in a transaction of its own.
 
         VALIDATE scans the table under SHARE UPDATE EXCLUSIVE (plus ROW SHARE on a
         foreign key's referenced table): reads and writes go on; only other DDL and
         VACUUM wait. In the migration's transaction it would keep the ACCESS
         EXCLUSIVE lock the preceding ADD CONSTRAINT took for the whole scan.
+
+        ``added`` names the constraints this op has just added NOT VALID, with the
+        rows each rejects. The op's preflight found none; if VALIDATE still finds some
+        (a writer got in between), those constraints are dropped again — each DROP
+        commits at once, as the ADD did — and the house error counts the rows.
         """
         if not names:
             return
+        added = added or {}
         with self.own_transaction():
-            for name in names:
-                self.run(f"ALTER TABLE {table_sql} VALIDATE CONSTRAINT {ident(name)}")
+            for index, name in enumerate(names):
+                try:
+                    self.run(f"ALTER TABLE {table_sql} VALIDATE CONSTRAINT {ident(name)}")
+                except DBAPIError as err:
+                    code = getattr(err.orig, "pgcode", None)
+                    if name not in added or code not in _VIOLATIONS or not self.outside:
+                        raise
+                    raise self._undo(table_sql, names[index:], added, name) from err
+
+    def _undo(
+        self, table_sql: str, pending: Sequence[str], added: Mapping[str, Rejected], failed: str
+    ) -> Exception:
+        """Drop what this op added and VALIDATE did not pass; return the error to raise."""
+        for name in pending:
+            if name in added:
+                self.run(f"ALTER TABLE {table_sql} DROP CONSTRAINT IF EXISTS {ident(name)}")
+        rejected = added[failed]
+        dropped = ", ".join(n for n in pending if n in added)
+        return rejected.error(
+            rejected.sample(self.conn),
+            outcome=(
+                "Rows that broke it were written after the preflight (a concurrent writer); "
+                f"the NOT VALID constraint(s) this op had added ({dropped}) were dropped again."
+            ),
+        )

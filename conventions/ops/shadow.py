@@ -17,6 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from conventions import catalog
 
 
 @contextmanager
@@ -61,6 +64,23 @@ def normalised_check(conn: Connection, table_sql: str, condition_sql: str) -> st
             {"rel": shadow},
         ).one()
     return str(row[0])
+
+
+def check_columns(conn: Connection, table_sql: str, condition_sql: str) -> tuple[str, ...]:
+    """Return the columns ``CHECK (condition_sql)`` reads on that table, as the server parses it.
+
+    What a failed preflight shows as sample values; asked on the adding path only. A
+    condition the shadow cannot take (one naming the table, ``orders.amount > 0``)
+    gives no columns: the preflight then counts without samples.
+    """
+    try:
+        with shadow_of(conn, table_sql) as shadow:
+            add = f"ALTER TABLE {shadow} ADD CONSTRAINT house_shadow_check CHECK ({condition_sql})"
+            conn.exec_driver_sql(add.replace("%", "%%"))
+            oid = conn.exec_driver_sql("SELECT %(rel)s::regclass::oid", {"rel": shadow}).scalar()
+            return catalog.constraint_columns(conn, int(oid), "house_shadow_check")
+    except DBAPIError:  # the savepoint is rolled back: the migration's transaction goes on
+        return ()
 
 
 def normalised_index(conn: Connection, table_sql: str, create_sql: str, on_sql: str) -> str:
