@@ -2,8 +2,10 @@
 
 Online upgrade/downgrade/stamp runs go to ``conventions.runner``: one revision per
 transaction, one at a time, under the migrator lock, with lock timeouts, retries,
-checksum validation and history (see its docstring for the order of work). Read-only
-commands (current, check, autogenerate) run plainly. Offline runs (``--sql``) emit
+checksum validation and history (see its docstring for the order of work). Only the
+commands known to read (current, check, autogenerate, …; see ``READ_ONLY``) run
+plainly; any other command — a newer Alembic's, a plugin's — goes through the runner
+too, locked before it plans: it fails closed. Offline runs (``--sql``) emit
 the same DDL as text. Importing this module also installs the archive-on-downgrade
 implementations of drop_column/drop_table (``conventions.archive``).
 """
@@ -25,6 +27,7 @@ from conventions.autogen import chain, refuse_enums
 from conventions.autogen import imports as autogen_imports
 from conventions.diagnose import connection_error
 from conventions.drift import compare_options
+from conventions.errors import UnsupportedCommand
 from conventions.naming import revision_stem
 from conventions.runner import StepFn, StepRunner, application_name
 from conventions.settings import database_url
@@ -34,6 +37,25 @@ __all__ = ["run", "traceback_requested"]
 
 # Commands that change the database, and so run under the migrator lock.
 _CHANGES = ("upgrade", "downgrade", "stamp")
+
+# Planning functions (their __name__) that only read, so they run without the lock:
+# alembic.command's current (display_version), check and revision with
+# revision_environment or --autogenerate (retrieve_migrations), merge (nothing), show
+# current (show_current), history --indicate-current (_display_current_history), edit
+# current (edit_current); and pytest-alembic's runner.current (get_current). Anything
+# else is assumed to change the schema. tests/test_runtime_planners.py pins this list to
+# the installed Alembic, so a new command is classified on purpose, not by accident.
+READ_ONLY = frozenset(
+    {
+        "display_version",
+        "retrieve_migrations",
+        "nothing",
+        "show_current",
+        "_display_current_history",
+        "edit_current",
+        "get_current",
+    }
+)
 
 
 def run(context: Any, target_metadata: MetaData) -> None:
@@ -153,7 +175,7 @@ def _naming(source: Any, direction: str) -> dict[str, Any]:
         url = source.engine.url
     else:
         url = source if isinstance(source, URL) else make_url(source)
-    if "application_name" in url.query or direction not in _CHANGES:
+    if "application_name" in url.query or not direction or direction in READ_ONLY:
         return {}
     return {"connect_args": {"application_name": application_name(direction)}}
 
@@ -168,9 +190,10 @@ def _migrate(
 ) -> None:
     plan_fn: StepFn | None = context.context_opts.get("fn")
     direction = _direction(context)
-    if plan_fn is None or direction not in _CHANGES:
+    if plan_fn is None or direction in READ_ONLY:
         # current / check / autogenerate: read-only, nothing to step through
-        context.configure(connection=connection, **options)
+        guarded = {"fn": _only_reading(plan_fn, direction)} if plan_fn is not None else {}
+        context.configure(connection=connection, **options, **guarded)
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -179,7 +202,32 @@ def _migrate(
         connection,
         engine,
         plan_fn=plan_fn,
-        direction=direction,
+        # None: an unknown command; the runner locks first and reads the direction
+        # off the steps it plans.
+        direction=direction if direction in _CHANGES else None,
         metadata=options.get("target_metadata"),
         options=options,
     ).run()
+
+
+def _only_reading(plan_fn: StepFn, name: str) -> StepFn:
+    """Refuse steps from a planner that is known by name only: the name could be reused."""
+
+    def plan(heads: Any, ctx: Any) -> list[Any]:
+        steps = list(plan_fn(heads, ctx))
+        if steps:
+            raise UnsupportedCommand(
+                f"The command that ran env.py (planning function {name!r}) is one the house "
+                f"runtime treats as read-only, yet it planned {len(steps)} migration step(s). "
+                "Nothing was run: they would have bypassed the migrator lock, lock timeouts "
+                "and history.",
+                function=name,
+                hints=[
+                    "Apply migrations with alembic upgrade/downgrade/stamp or "
+                    "python -m conventions migrate/rollback.",
+                ],
+            )
+        return steps
+
+    plan.__name__ = name
+    return plan

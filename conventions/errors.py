@@ -298,3 +298,11 @@ class EnumNotAllowed(ConventionsError):
                 "op.alter_choices(...)).",
             ],
         )
+
+
+class UnsupportedCommand(ConventionsError):
+    """env.py was run by an Alembic command whose effect the house runtime cannot vouch for."""
+
+    def __init__(self, message: str, *, function: str, hints: Sequence[str] = ()) -> None:
+        self.function = function
+        super().__init__(message, hints=hints)

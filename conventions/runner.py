@@ -11,6 +11,10 @@ Order of work, and why:
    a step that could not get its lock is rolled back and retried with back-off.
 4. Record every step in the history: success inside the step's transaction,
    failure after the rollback.
+
+A command the runtime does not know (``direction=None``) skips step 1: its planning
+function might change something while it plans, so it only ever runs under the lock,
+and its direction is read off the steps it planned.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic.runtime.environment import EnvironmentContext
-from alembic.runtime.migration import MigrationContext
+from alembic.runtime.migration import MigrationContext, RevisionStep, StampStep
 from alembic.script import revision as revision_graph
 from alembic.util import CommandError
 from sqlalchemy import MetaData, text
@@ -33,7 +37,7 @@ from sqlalchemy.exc import DBAPIError
 from conventions import archive, failures, history, logs, recorder
 from conventions.blockers import BlockerWatch
 from conventions.checksums import file_checksum
-from conventions.errors import BaselineNeeded, EditedMigration, MultipleHeads
+from conventions.errors import BaselineNeeded, EditedMigration, MultipleHeads, UnsupportedCommand
 from conventions.limits import Limits, pg_duration
 from conventions.migrator_lock import MigratorLock
 from conventions.progress import Progress, step_name
@@ -67,7 +71,7 @@ class StepRunner:
         engine: Engine,
         *,
         plan_fn: StepFn,
-        direction: str,
+        direction: str | None,
         metadata: MetaData | None,
         options: dict[str, Any],
     ) -> None:
@@ -137,16 +141,19 @@ class StepRunner:
             raise failures.bookkeeping_error(err, self.connection) from err
 
     def _run(self) -> None:
-        heads, steps = self._plan()
-        self._validate(heads)
-        self._end_transaction()
-        if not steps:
-            self._finish(heads)
-            return
+        if self.direction is not None:
+            heads, steps = self._plan()
+            self._validate(heads)
+            self._end_transaction()
+            if not steps:
+                self._finish(heads)
+                return
         database = self.engine.url.database or "?"
         with MigratorLock(self.engine, wait=self.limits.migrator_wait, database=database) as lock:
             heads, steps = self._plan()
             self._validate(heads)
+            if self.direction is None:
+                self.direction = _direction_of(steps, self.plan_fn)
             if self.direction == "upgrade":
                 self._check_baseline(heads)
             if steps:
@@ -167,7 +174,7 @@ class StepRunner:
         self._finish(heads)
 
     def _finish(self, heads: tuple[str, ...]) -> None:
-        if self.direction != "stamp":
+        if self.direction in ("upgrade", "downgrade"):
             at = "at " + ", ".join(heads) if heads else "empty"
             self.progress.finish(f"Database is up to date ({at}); nothing to apply.")
 
@@ -279,6 +286,28 @@ class StepRunner:
     def _redact(self, message: str) -> str:
         password = self.engine.url.password
         return message.replace(str(password), "***") if password else message
+
+
+def _direction_of(steps: list[Any], plan_fn: StepFn) -> str | None:
+    """Return the one direction of an unknown command's steps (None when it planned none)."""
+    kinds = {_kind(step) for step in steps}
+    if len(kinds) <= 1 and kinds <= {"upgrade", "downgrade", "stamp"}:
+        return next(iter(kinds), None)
+    name = getattr(plan_fn, "__name__", repr(plan_fn))
+    raise UnsupportedCommand(
+        f"The command that ran env.py (planning function {name!r}) planned steps the house "
+        f"runtime cannot record as one run ({', '.join(sorted(kinds))}). Nothing was run.",
+        function=name,
+        hints=["Run them as separate alembic upgrade / downgrade / stamp commands."],
+    )
+
+
+def _kind(step: Any) -> str:
+    if isinstance(step, StampStep):
+        return "stamp"
+    if isinstance(step, RevisionStep):
+        return "upgrade" if step.is_upgrade else "downgrade"
+    return type(step).__name__
 
 
 def _retry_reason(code: str | None, limits: Limits) -> str:
