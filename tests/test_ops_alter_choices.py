@@ -14,7 +14,16 @@ from conventions.errors import (
     InvalidChoices,
 )
 from conventions.ops import AlterChoicesOp
-from tests.ops_harness import apply, checks, ddl, house_log, recording, snapshot, sql
+from tests.ops_harness import (
+    apply,
+    checks,
+    ddl,
+    house_log,
+    recording,
+    snapshot,
+    sql,
+    write_after_preflight,
+)
 
 OLD = ["new", "paid", "void"]
 TRICKY = ["it's", 'say "hi"', "a,b", "back\\slash", "100%", "ünïcødé ✓", " lead", "trail "]
@@ -95,6 +104,31 @@ def test_removing_a_value_in_use_fails_before_any_ddl_with_count_and_samples(
         "(e.g. 'paid', 'void'). Nothing was changed."
     )
     assert "Add a data migration first" in message and "keep the value" in message
+
+
+def test_a_removed_value_written_after_the_preflight_drops_the_new_check_again(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_orders(engine, ["new", "paid"])
+    write_after_preflight(monkeypatch, engine, "INSERT INTO orders (status) VALUES ('void')")
+    with recording(engine) as seen, pytest.raises(ConstraintViolation) as err:
+        apply(engine, lambda op: op.alter_choices("orders", "status", ["new", "paid"]))
+    assert [s for s, _ in ddl(seen)] == [
+        "ALTER TABLE orders ADD CONSTRAINT ck_orders_status_new "
+        "CHECK (status IN ('new', 'paid')) NOT VALID",
+        "ALTER TABLE orders VALIDATE CONSTRAINT ck_orders_status_new",
+        "ALTER TABLE orders DROP CONSTRAINT IF EXISTS ck_orders_status_new",
+    ]
+    assert (err.value.count, err.value.samples) == (1, ("void",))
+    assert str(err.value).startswith(
+        "Cannot restrict orders.status to 'new', 'paid': 1 row(s) of orders hold other values "
+        "in status (e.g. 'void'). Rows that broke it were written after the preflight"
+    )
+    assert set(checks(engine, "orders")) == {"ck_orders_status"}  # the old one never left
+    assert allowed(engine) == (set(OLD), True)
+    sql(engine, "UPDATE orders SET status = 'paid' WHERE status = 'void'")  # fixed: converges
+    apply(engine, lambda op: op.alter_choices("orders", "status", ["new", "paid"]))
+    assert allowed(engine) == ({"new", "paid"}, True)
 
 
 def test_samples_are_at_most_five(engine: Engine) -> None:

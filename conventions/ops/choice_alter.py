@@ -15,7 +15,7 @@ from alembic.operations import Operations
 from conventions import catalog, logs, preflight
 from conventions.choice import check_values, constraint_name
 from conventions.errors import DefinitionConflict
-from conventions.ops.choice_impl import check_sql, preflight_values, same_set
+from conventions.ops.choice_impl import check_sql, preflight_values, rejected, same_set
 from conventions.ops.choice_ops import AlterChoicesOp
 from conventions.ops.runner import OpRunner
 from conventions.sqltext import fit_name, ident, qualified
@@ -122,7 +122,11 @@ class _AlterChoices:
                     f"CHECK ({check}) NOT VALID"
                 )
             if self.new is None or not self.new.validated:
-                run.validate(self.table_sql, [self.temp])
+                # A writer can still slip a removed value in between the preflight and
+                # the ADD; then VALIDATE fails after the commit, and the new CHECK is
+                # dropped again (the old one never left) and the rows are counted.
+                new = rejected(self.table, op.column_name, op.values, name=self.temp)
+                run.validate(self.table_sql, [self.temp], added={self.temp: new})
             _swap(run, self.table_sql, self.name, self.temp, drop_old=self.old is not None)
             return
         # Type change: PostgreSQL re-checks every *validated* CHECK on a column whose

@@ -154,7 +154,10 @@ class AlterChoicesOp(MigrateOperation):
 
         1. ``ADD CONSTRAINT ck_…_new CHECK (…) NOT VALID`` — ACCESS EXCLUSIVE, instant.
         2. Commit; ``VALIDATE CONSTRAINT ck_…_new`` alone — SHARE UPDATE EXCLUSIVE
-           while it scans; writes continue, checked by both constraints.
+           while it scans; writes continue, checked by both constraints. If it fails
+           (a writer stored a removed value between the preflight and step 1),
+           ``ck_…_new`` is dropped again, the old CHECK still stands, and the
+           ConstraintViolation counts the rows.
         3. ``DROP CONSTRAINT ck_<table>_<column>`` and ``RENAME CONSTRAINT ck_…_new TO
            ck_<table>_<column>`` — ACCESS EXCLUSIVE, instant, one transaction.
 
