@@ -27,7 +27,7 @@ from sqlalchemy.types import ARRAY, Enum, TypeDecorator, TypeEngine
 
 from conventions.errors import ModelsImportFailed
 from conventions.lint import sql
-from conventions.lint.report import Finding, display_path, suppressed
+from conventions.lint.report import Comments, Finding, display_path, suppressed
 
 _DIALECT = postgresql.dialect()
 
@@ -181,13 +181,13 @@ def _defined_at(
         if match:
             line = text.count("\n", 0, match.start()) + 1
             col = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
-            return display_path(path), line, col, [text.splitlines()[line - 1]]
+            return display_path(path), line, col, Comments(text).on(line)
     first = Path(holders[0].__file__ or holders[0].__name__).resolve()
     return display_path(first), 1, 1, []
 
 
 def _where(module: ModuleType, cls: type, attribute: str) -> tuple[str, int, int, list[str]]:
-    """Return (path, line, col, source lines) of a class attribute, or the best fallback."""
+    """Return (path, line, col, noqa comments) of a class attribute, or the best fallback."""
     fallback = _defined_at([module], None, None)
     try:
         source_lines, start = inspect.getsourcelines(cls)
@@ -199,18 +199,19 @@ def _where(module: ModuleType, cls: type, attribute: str) -> tuple[str, int, int
     shown = display_path(Path(path).resolve())
     text = "".join(source_lines)
     indent = len(source_lines[0]) - len(source_lines[0].lstrip())
+    source = textwrap.dedent(text)
     try:
-        tree = ast.parse(textwrap.dedent(text))
+        tree = ast.parse(source)
     except SyntaxError:
-        return shown, start, indent + 1, source_lines[:1]
+        return shown, start, indent + 1, Comments(text).on(1)
     for node in ast.walk(tree):
         target = _assigned_name(node)
         if target is not None and target[0] == attribute:
-            offset = node.lineno - 1  # type: ignore[attr-defined]
-            end = (node.end_lineno or node.lineno) - 1  # type: ignore[attr-defined]
-            lines = [source_lines[offset], source_lines[min(end, len(source_lines) - 1)]]
-            return shown, start + offset, indent + target[1] + 1, lines
-    return shown, start, indent + 1, source_lines[:1]
+            first = node.lineno  # type: ignore[attr-defined]
+            last = node.end_lineno or first  # type: ignore[attr-defined]
+            comments = Comments(source).on(first, last)
+            return shown, start + first - 1, indent + target[1] + 1, comments
+    return shown, start, indent + 1, Comments(source).on(1)
 
 
 def _assigned_name(node: ast.AST) -> tuple[str, int] | None:

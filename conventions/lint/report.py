@@ -1,13 +1,17 @@
 """Findings, ``# noqa``, and the one output format: ``path:line:col: CODE message``.
 
 flake8's format and noqa semantics, so editors and CI annotators already parse it:
-``# noqa`` silences every code on its line, ``# noqa: HSE001,HSE005`` only those.
+``# noqa`` silences every code on its line, ``# noqa: HSE001,HSE005`` only those. In
+Python a noqa counts only in a real comment, as the tokenizer reads it: ``"# noqa"``
+inside a string on the same line silences nothing.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import tokenize
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +60,43 @@ def noqa_codes(line: str) -> frozenset[str]:
     if not codes:
         return ALL
     return frozenset(code.upper() for code in _CODE.findall(codes))
+
+
+class Comments:
+    """The real comments of one Python source: where a ``# noqa`` may sit.
+
+    Only a line that mentions noqa costs anything: the first one tokenizes the whole
+    source (so a line inside a multi-line string reads as string, not as code).
+    Source that does not tokenize falls back to its physical lines.
+    """
+
+    def __init__(self, source: str) -> None:
+        self.lines = source.splitlines()
+        self._source = source
+        self._found: dict[int, str] | None = None
+        self._failed = False
+
+    def on(self, *numbers: int) -> list[str]:
+        """Return the comments on the given (1-based) lines."""
+        wanted = sorted({n for n in numbers if 0 < n <= len(self.lines)})
+        if not any("noqa" in self.lines[n - 1].lower() for n in wanted):
+            return []
+        if self._found is None and not self._failed:
+            self._tokenize()
+        if self._failed:
+            return [self.lines[n - 1] for n in wanted]
+        found = self._found or {}
+        return [found[n] for n in wanted if n in found]
+
+    def _tokenize(self) -> None:
+        found: dict[int, str] = {}
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(self._source).readline):
+                if token.type == tokenize.COMMENT:
+                    found[token.start[0]] = token.string
+        except (tokenize.TokenError, SyntaxError):
+            self._failed = True
+        self._found = found
 
 
 def suppressed(code: str, lines: Iterable[str]) -> bool:

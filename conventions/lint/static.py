@@ -23,7 +23,7 @@ from conventions.lint.facts import dotted, gather
 from conventions.lint.names import ENUM_TYPES, LEAF_NAMES, MODULE_PREFIXES, STAR_EXPORTS
 from conventions.lint.project import Project
 from conventions.lint.references import MAP, visit
-from conventions.lint.report import Finding, Position, display_path, suppressed
+from conventions.lint.report import Comments, Finding, Position, display_path, suppressed
 from conventions.lint.typing_rules import Candidate, mapped_candidate
 from conventions.settings import project_root
 
@@ -152,7 +152,7 @@ class FileScan:
         self.findings: list[Finding] = []
         self.candidates: list[Candidate] = []
         self._text: str | None = None
-        self._lines: list[str] | None = None
+        self._comments: Comments | None = None
         self.words: frozenset[str] = frozenset()  # names that may end an Enum reference
         try:
             with open(path, "rb") as file:
@@ -182,10 +182,12 @@ class FileScan:
             self._text = self.source.decode("utf-8", "replace")
         return self._text
 
-    def lines_at(self, *numbers: int) -> list[str]:
-        if self._lines is None:
-            self._lines = self.text.splitlines()
-        return [self._lines[n - 1] for n in set(numbers) if 0 < n <= len(self._lines)]
+    @property
+    def comments(self) -> Comments:
+        """The file's real comments, where a noqa counts (tokenized on first need)."""
+        if self._comments is None:
+            self._comments = Comments(self.text)
+        return self._comments
 
     def report(
         self, position: Position | ast.AST, code: str, message: str | Callable[[], str]
@@ -197,7 +199,7 @@ class FileScan:
                 position.col_offset + 1,  # type: ignore[attr-defined]
                 position.end_lineno or position.lineno,  # type: ignore[attr-defined]
             )
-        if suppressed(code, self.lines_at(position.line, position.end_line)):
+        if suppressed(code, self.comments.on(position.line, position.end_line)):
             return
         text = message if isinstance(message, str) else message()
         self.findings.append(Finding(self.shown, position.line, position.col, code, text))

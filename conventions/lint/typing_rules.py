@@ -31,12 +31,12 @@ class Candidate:
     col: int
     type_name: str | None  # as written; None for Literal[...]
     annotation: str
-    noqa_lines: list[str]
+    noqa_comments: list[str]
 
     def check(self, project: Project) -> Finding | None:
         """Return the finding if the annotation really becomes an Enum, else None."""
         code = "HSE006" if self.type_name is None else "HSE005"
-        if suppressed(code, self.noqa_lines):
+        if suppressed(code, self.noqa_comments):
             return None
         overrides = {_key(symbol) for symbol in project.annotation_map_keys(self.facts, self.cls)}
         if self.type_name is None:
@@ -96,7 +96,7 @@ def mapped_candidate(scan: FileScan, cls: str, stmt: ast.AnnAssign) -> Candidate
         col=stmt.target.col_offset + 1,
         type_name=type_name,
         annotation=ast.unparse(annotation),
-        noqa_lines=scan.lines_at(stmt.lineno, end),
+        noqa_comments=scan.comments.on(stmt.lineno, end),
     )
 
 
