@@ -1,5 +1,10 @@
 """Explain why a migration step failed, after its transaction was rolled back.
 
+Rolled back is not always the whole story: a step whose ops left the transaction
+(``VALIDATE``, ``CREATE INDEX CONCURRENTLY``) committed its work up to there, and the
+step runner passes that statement in as ``committed_before``; then the message says
+"partly applied", never "rolled back" or "nothing was applied".
+
 ``conventions.diagnose`` maps a driver error to a house error by SQLSTATE; this
 module adds what only the runtime knows: which step, how many attempts, who was
 blocking, and — for a constraint violation — how many existing rows offend and a
@@ -64,6 +69,7 @@ def table_busy(
     blockers: Sequence[Blocker],
     waiting_for: str,
     deadlock: bool = False,
+    committed_before: str | None = None,
 ) -> TableBusy:
     target = f"a lock on {waiting_for}" if waiting_for else "a table lock"
     failed = (
@@ -87,9 +93,17 @@ def table_busy(
         f"Or run at a quieter time, or allow longer waits: {LOCK_TIMEOUT} "
         f"(now {limits.lock_timeout:g}s) and {LOCK_RETRIES} (now {limits.lock_retries})."
     )
+    if committed_before:
+        outcome = (
+            f"It was partly applied: work before {committed_before} was committed; each "
+            "attempt's open transaction was rolled back."
+        )
+        hints.insert(0, _CONVERGE)
+    else:
+        outcome = "Each attempt was rolled back; nothing was applied."
     return TableBusy(
         f"Migration {name} {failed} in {attempts} attempt(s) with back-off, and gave up. "
-        f"Each attempt was rolled back; nothing was applied. {who}",
+        f"{outcome} {who}",
         revision=name,
         attempts=attempts,
         blocking_pids=pids,
@@ -97,20 +111,60 @@ def table_busy(
     )
 
 
+_CONVERGE = "The house ops converge when re-run — fix the cause and run it again."
+_NOTHING_CHANGED = re.compile(r"\b[Nn]othing was changed\.")
+
+
+_NOTHING_APPLIED = "Nothing of this migration was applied; fix the file and run it again."
+
+
+def _only_that_operation(match: re.Match[str]) -> str:
+    return ("T" if match.group(0).startswith("N") else "t") + "hat operation changed nothing."
+
+
 def explain(
+    err: BaseException,
+    name: str,
+    *,
+    connection: Connection,
+    limits: Limits,
+    committed_before: str | None = None,
+) -> ConventionsError:
+    """Return the house error for step ``name`` failing with ``err`` (already rolled back).
+
+    ``committed_before``: the statement before which the step had committed its work
+    (see :mod:`conventions.commits`), or None when the failure left nothing behind.
+    """
+    explained = _explain(err, name, connection=connection, limits=limits)
+    if committed_before is None:
+        explained.message = f"Migration {name} failed and was rolled back: {explained.message}"
+    else:
+        # What the failing op says it left alone is true of that op only.
+        message = _NOTHING_CHANGED.sub(_only_that_operation, explained.message)
+        explained.message = (
+            f"Migration {name} failed and was partly applied (work before {committed_before} "
+            f"was committed): {message}"
+        )
+        hints = [h for h in explained.hints if h != _NOTHING_APPLIED]
+        explained.hints = (
+            f"{_CONVERGE} Plain op.* calls before that point run again too: guard them, "
+            "or use the house op.",
+            *hints,
+        )
+    explained.args = (explained.render(),)
+    return explained
+
+
+def _explain(
     err: BaseException, name: str, *, connection: Connection, limits: Limits
 ) -> ConventionsError:
-    """Return the house error for step ``name`` failing with ``err`` (already rolled back)."""
-    prefix = f"Migration {name} failed and was rolled back: "
     if isinstance(err, ConventionsError):
-        err.message = prefix + err.message
-        err.args = (err.render(),)
         return err
     dbapi = _dbapi(err)
     code = sqlstate(err)
     if code == "57014" and "statement timeout" in str(err):
         return MigrationFailed(
-            f"{prefix}a statement ran longer than statement_timeout "
+            "a statement ran longer than statement_timeout "
             f"({limits.statement_timeout:g}s) and was cancelled.",
             revision=name,
             hints=[f"Raise {STATEMENT_TIMEOUT} (e.g. 4h) for this run, or split the migration."],
@@ -121,18 +175,13 @@ def explain(
     if isinstance(explained, PermissionDenied):
         explained = _with_privilege(explained, connection)
     if explained is not None:
-        explained.message = prefix + explained.message
-        explained.args = (explained.render(),)
         return explained
     detail = str(getattr(err, "orig", None) or err).strip().splitlines()
     first = detail[0] if detail else type(err).__name__
     return MigrationFailed(
-        f"{prefix}{type(err).__name__}: {first}",
+        f"{type(err).__name__}: {first}",
         revision=name,
-        hints=[
-            "Nothing of this migration was applied; fix the file and run it again.",
-            _TRACEBACK_HINT,
-        ],
+        hints=[_NOTHING_APPLIED, _TRACEBACK_HINT],
     )
 
 

@@ -34,7 +34,7 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from conventions import archive, failures, history, logs, recorder
+from conventions import archive, commits, failures, history, logs, recorder
 from conventions.blockers import BlockerWatch
 from conventions.checksums import file_checksum
 from conventions.errors import BaselineNeeded, EditedMigration, MultipleHeads, UnsupportedCommand
@@ -187,6 +187,7 @@ class StepRunner:
         self.entry.checksum = checksum if self.direction != "downgrade" else None
         pid = self.connection.connection.dbapi_connection.get_backend_pid()  # type: ignore[union-attr]
         interval = min(1.0, self.limits.lock_timeout / 3) if self.limits.lock_timeout else 1.0
+        commits.forget(self.migration_context)  # kept across retries: a commit stays made
         attempt = 0
         while True:
             attempt += 1
@@ -209,10 +210,12 @@ class StepRunner:
                 return
             code = failures.sqlstate(failure)
             retryable = code in failures.RETRYABLE
+            committed = commits.committed_before(self.migration_context)
             if retryable and attempt <= self.limits.lock_retries:
                 delay = self.limits.backoff(attempt)
+                kept = f" (work before {committed} stays committed)" if committed else ""
                 logs.warn(
-                    f"{name}: {_retry_reason(code, self.limits)}; rolled back, retrying in "
+                    f"{name}: {_retry_reason(code, self.limits)}; rolled back{kept}, retrying in "
                     f"{delay:g}s (attempt {attempt + 1} of {self.limits.lock_retries + 1})."
                 )
                 time.sleep(delay)
@@ -228,10 +231,15 @@ class StepRunner:
                     blockers=watch.seen,
                     waiting_for=watch.waiting_for,
                     deadlock=code == failures.DEADLOCK,
+                    committed_before=committed,
                 )
             else:
                 error = failures.explain(
-                    failure, name, connection=self.connection, limits=self.limits
+                    failure,
+                    name,
+                    connection=self.connection,
+                    limits=self.limits,
+                    committed_before=committed,
                 )
             recorder.record_failure(self.connection, self.entry, self._redact(str(error)))
             raise error from failure

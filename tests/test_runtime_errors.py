@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
+from conventions import failures
+from conventions.limits import Limits
 from conventions.testing import run_cli
 from tests.runtime_support import (
     MIGRATE,
@@ -111,6 +113,88 @@ def test_check_violation_samples_the_offending_values(project_copy: Path, seeded
         " WHERE conname = 'ck_offers_min_loyalty_tier'",
     )
     assert "'bronze'" in constraint  # the old constraint is still there
+
+
+def test_a_failure_after_a_committed_validate_says_partly_applied_and_converges(
+    project_copy: Path, seeded_db: URL
+) -> None:
+    execute(seeded_db, "INSERT INTO offers (id, title) VALUES (1, 'same'), (2, 'same'), (3, 'x')")
+    add_revision(
+        project_copy,
+        "dd00000000d6",
+        upgrade="""
+            op.add_choice_column(
+                'offers', 'channel', ['web', 'app'], server_default='web', nullable=False
+            )
+            op.create_unique_constraint('uq_offers_title', 'offers', ['title'])
+        """,
+    )
+    output = _fails_cleanly(MIGRATE, seeded_db, project_copy)
+    assert (
+        "Migration 20991231-runtime-test-dd00000000d6 failed and was partly applied (work "
+        "before ALTER TABLE offers VALIDATE CONSTRAINT ck_offers_channel was committed): "
+        "Constraint violation: could not create unique index"
+    ) in output
+    assert "The house ops converge when re-run — fix the cause and run it again." in output
+    assert "rolled back:" not in output and "Nothing of this migration was applied" not in output
+    # What the message says was committed is there; the rest is not; no version moved.
+    assert "channel" in column_names(seeded_db, "offers")
+    validated = "SELECT convalidated FROM pg_constraint WHERE conname = 'ck_offers_channel'"
+    assert scalar(seeded_db, validated) is True
+    assert scalar(seeded_db, "SELECT to_regclass('uq_offers_title')") is None
+    assert version(seeded_db) == [SEED_HEAD]
+    assert "partly applied" in history(seeded_db)[-1][3]
+
+    execute(seeded_db, "UPDATE offers SET title = 'other' WHERE id = 2")  # fix the cause
+    again = run_cli(MIGRATE, url=seeded_db, cwd=project_copy)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "Column offers.channel already exists, skipping" in again.stdout + again.stderr
+    assert version(seeded_db) == ["dd00000000d6"]
+    assert scalar(seeded_db, "SELECT to_regclass('uq_offers_title') IS NOT NULL") is True
+    assert rows(seeded_db, "SELECT DISTINCT channel FROM offers") == [("web",)]
+
+
+def test_a_house_op_refusing_after_a_commit_speaks_only_for_itself(
+    project_copy: Path, seeded_db: URL
+) -> None:
+    execute(seeded_db, "INSERT INTO offers (id, title, loyalty_points_cost) VALUES (1, 'a', -5)")
+    add_revision(
+        project_copy,
+        "dd00000000d7",
+        upgrade="""
+            op.add_choice_column('offers', 'channel', ['web', 'app'])
+            op.add_check_constraint('cost', 'offers', 'loyalty_points_cost >= 0')
+        """,
+    )
+    output = _fails_cleanly(MIGRATE, seeded_db, project_copy)
+    assert (
+        "failed and was partly applied (work before ALTER TABLE offers VALIDATE CONSTRAINT "
+        "ck_offers_channel was committed): Cannot add constraint ck_offers_cost to offers: "
+        "1 row(s) of offers fail CHECK (loyalty_points_cost >= 0) (e.g. '-5'). "
+        "That operation changed nothing."
+    ) in output
+    assert "Nothing was changed" not in output
+    assert (
+        scalar(seeded_db, "SELECT count(*) FROM pg_constraint WHERE conname = 'ck_offers_cost'")
+        == 0
+    )
+
+
+def test_giving_up_on_a_lock_after_a_commit_does_not_claim_nothing_was_applied() -> None:
+    statement = "ALTER TABLE offers VALIDATE CONSTRAINT ck_offers_channel"
+    busy = failures.table_busy(
+        "m1",
+        attempts=5,
+        limits=Limits(),
+        blockers=[],
+        waiting_for="offers",
+        committed_before=statement,
+    )
+    assert f"It was partly applied: work before {statement} was committed" in str(busy)
+    assert "nothing was applied" not in str(busy)
+    assert "The house ops converge when re-run" in str(busy)
+    clean = failures.table_busy("m1", attempts=5, limits=Limits(), blockers=[], waiting_for="")
+    assert "Each attempt was rolled back; nothing was applied." in str(clean)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ClauseElement
 
-from conventions import catalog, logs
+from conventions import catalog, commits, logs
 from conventions.errors import ColumnMissing, RelationMissing
 from conventions.preflight import Rejected
 from conventions.sqltext import fit_name, ident, qualified
@@ -59,6 +59,8 @@ class OpRunner:
 
     def run(self, statement: str) -> None:
         """Emit one statement (no terminator). ``%`` is escaped for DDL's formatting."""
+        if self.outside:
+            commits.note(self.context, statement)  # the step's work so far is committed
         self.operations.execute(DDL(statement.replace("%", "%%")))
 
     def require_table(self, name: str, schema: str | None) -> catalog.TableInfo:
@@ -93,7 +95,9 @@ class OpRunner:
         Online this is Alembic's ``autocommit_block()``: the work so far is committed
         (so a crash afterwards leaves it applied — every house op converges when run
         again), each statement in the block commits on its own, and a fresh
-        transaction begins after it. Offline it prints ``COMMIT;`` … ``BEGIN;``. When
+        transaction begins after it. The first such statement is noted
+        (:mod:`conventions.commits`) so a later failure of the step is reported as
+        partly applied, not rolled back. Offline it prints ``COMMIT;`` … ``BEGIN;``. When
         the caller owns the transaction (a connection handed to Alembic already inside
         one), leaving it is impossible: the block runs in place, with a warning.
         """
