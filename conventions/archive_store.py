@@ -3,11 +3,18 @@
 Restoring is an explicit, separate step because the data can only go back once an
 upgrade has recreated the column or table it came from; the archive command runs
 it under the migrator lock like any other schema change.
+
+By then the application may have written to the recreated column or table, so a
+restore only fills what nobody has touched since: a column value that is still NULL
+or still the column's default, a table row whose key is not taken. Everything else
+is newer than the archive and is kept (and counted). An archive is restored once;
+again only with ``force``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,9 +91,39 @@ def _columns(connection: Connection, schema: str, table: str) -> list[str]:
     return list(rows.scalars())
 
 
-def restore(connection: Connection, name: str) -> int:
-    """Put an archive's data back into its table; return the number of rows written."""
+@dataclass(frozen=True)
+class Restored:
+    """What a restore did: rows written, and rows left alone because they hold newer data."""
+
+    archive: Archive
+    written: int
+    kept: int
+
+    def describe(self) -> str:
+        newer = (
+            "neither NULL nor the column default"
+            if self.archive.source_column
+            else "a row with the same key exists"
+        )
+        return (
+            f"Restored {self.written} row(s) from {ARCHIVE_SCHEMA}.{self.archive.name}; "
+            f"skipped {self.kept} row(s) holding newer data ({newer})."
+        )
+
+
+def restore(connection: Connection, name: str, *, force: bool = False) -> Restored:
+    """Put an archive's data back where nothing newer was written; say what it did."""
     archive = find(connection, name)
+    if archive.restored_at is not None and not force:
+        raise ArchiveError(
+            f"{name} was already restored at {archive.restored_at:%Y-%m-%d %H:%M:%S %Z}; "
+            "nothing was done.",
+            name=name,
+            hints=[
+                "To restore it again anyway (still only into values that are NULL or the "
+                f"column default): python -m conventions archive restore {name} --force",
+            ],
+        )
     present = _columns(connection, archive.source_schema, archive.source_table)
     wanted = [archive.source_column] if archive.source_column else []
     missing = [c for c in [*wanted, *archive.key_columns] if c not in present]
@@ -114,9 +151,20 @@ def restore(connection: Connection, name: str) -> int:
         match = " AND ".join(
             f"t.{quote(connection, k)} = a.{quote(connection, k)}" for k in archive.key_columns
         )
+        differs = f"t.{column} IS DISTINCT FROM a.{column}"
+        default = _plain_default(connection, source, archive.source_column)
+        untouched = f"t.{column} IS NULL" + (f" OR t.{column} = ({default})" if default else "")
         written = connection.execute(
-            text(f"UPDATE {source} AS t SET {column} = a.{column} FROM {stored} AS a WHERE {match}")
+            text(
+                f"UPDATE {source} AS t SET {column} = a.{column} FROM {stored} AS a"
+                f" WHERE {match} AND {differs} AND COALESCE({untouched}, false)"
+            )
         ).rowcount
+        kept = connection.execute(
+            text(
+                f"SELECT count(*) FROM {source} AS t JOIN {stored} AS a ON {match} WHERE {differs}"
+            )
+        ).scalar()
     else:
         archived = _columns(connection, ARCHIVE_SCHEMA, name)
         common = ", ".join(quote(connection, c) for c in present if c in archived)
@@ -126,12 +174,38 @@ def restore(connection: Connection, name: str) -> int:
                 f" SELECT {common} FROM {stored} ON CONFLICT DO NOTHING"
             )
         ).rowcount
+        total = connection.execute(text(f"SELECT count(*) FROM {stored}")).scalar()
+        kept = int(total or 0) - int(written)
         _advance_sequences(connection, archive, present)
     connection.execute(
         text(f"UPDATE {ARCHIVE_INDEX} SET restored_at = now() WHERE archive_table = :n"),
         {"n": name},
     )
-    return int(written)
+    return Restored(archive, int(written), int(kept or 0))
+
+
+_SEQUENCE_DEFAULT = re.compile(r"\bnextval\s*\(", re.IGNORECASE)
+
+
+def _plain_default(connection: Connection, source: str, column: str) -> str | None:
+    """Return the column's default expression, if comparing rows with it is harmless.
+
+    The upgrade that recreated the column gave every existing row its default, so a
+    row still holding it has not been written since. A nextval() default is left
+    out: evaluating it per row would consume the sequence (and never match anyway).
+    """
+    expression = connection.execute(
+        text(
+            "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a"
+            " ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
+            " WHERE d.adrelid = to_regclass(:t) AND a.attname = :c"
+        ),
+        {"t": source, "c": column},
+    ).scalar()
+    if not expression or _SEQUENCE_DEFAULT.search(expression):
+        return None
+    # It goes into text(): a colon (e.g. in '12:00'::time) must not read as a parameter.
+    return str(expression).replace(":", "\\:")
 
 
 def _advance_sequences(connection: Connection, archive: Archive, columns: list[str]) -> None:

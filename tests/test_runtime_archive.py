@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from conventions.testing import run_cli
+from conventions.testing import connect, run_cli
 from tests.runtime_support import (
     MIGRATE,
     add_revision,
@@ -27,8 +27,8 @@ ARCHIVES = [
 ]
 
 
-def _conventions(*args: str, url: URL) -> tuple[int, str]:
-    result = run_cli(["-m", "conventions", *args], url=url)
+def _conventions(*args: str, url: URL, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = run_cli(["-m", "conventions", *args], url=url, env=env)
     return result.returncode, result.stdout + result.stderr
 
 
@@ -77,9 +77,15 @@ def test_downgrade_archives_data_and_restore_puts_it_back(seeded_db: URL) -> Non
     assert run_cli(MIGRATE, url=fresh_db).returncode == 0
     code, restored = _conventions("archive", "restore", *ARCHIVES[1:], ARCHIVES[0], url=fresh_db)
     assert code == 0, restored
-    assert "Restored 3 row(s) from migration_archive.offers__min_loyalty_tier__c4d8e2a61b29" in (
-        restored
-    )
+    # Three archived rows; the one whose archived value is NULL needs no writing.
+    assert (
+        "Restored 2 row(s) from migration_archive.offers__min_loyalty_tier__c4d8e2a61b29; "
+        "skipped 0 row(s) holding newer data (neither NULL nor the column default)."
+    ) in restored
+    assert (
+        "Restored 2 row(s) from migration_archive.business_sessions__1d9f7c3e5a01; "
+        "skipped 0 row(s) holding newer data (a row with the same key exists)."
+    ) in restored
     assert rows(fresh_db, OFFERS) == offers
     assert rows(fresh_db, SESSIONS) == sessions
     # The id sequence moved past the restored rows: new rows do not collide.
@@ -148,3 +154,101 @@ def test_failed_downgrade_keeps_neither_archive_nor_drop(
         is None
     )
     assert version(fresh_db) == ["ff00000000f1"]
+
+
+BADGES = "SELECT id, badge FROM offers ORDER BY id"
+BADGE_ARCHIVE = "offers__badge__ff00000000f2"
+
+
+def _badge_archived_and_upgraded_again(project: Path, url: URL) -> None:
+    """Offers 1-4 had badges when a downgrade archived the column; the upgrade re-added it.
+
+    The column's default has a colon in it, which must survive being compared in SQL.
+    """
+    add_revision(
+        project,
+        "ff00000000f2",
+        upgrade="""
+            op.add_column('offers', sa.Column('badge', sa.Text(), server_default='12:00 new'))
+        """,
+        downgrade="op.drop_column('offers', 'badge')",
+    )
+    assert run_cli(MIGRATE, url=url, cwd=project).returncode == 0
+    execute(
+        url,
+        "INSERT INTO offers (title, badge) VALUES ('a', 'vip'), ('b', 'regular'), ('c', DEFAULT),"
+        " ('d', 'old')",
+    )
+    assert run_cli(["alembic", "downgrade", "-1"], url=url, cwd=project).returncode == 0
+    assert run_cli(MIGRATE, url=url, cwd=project).returncode == 0
+    assert rows(url, BADGES) == [(i, "12:00 new") for i in (1, 2, 3, 4)]
+
+
+def test_restore_fills_only_values_nobody_wrote_since(project_copy: Path, seeded_db: URL) -> None:
+    _badge_archived_and_upgraded_again(project_copy, seeded_db)
+    # The application writes between the re-upgrade and the restore.
+    execute(
+        seeded_db,
+        "UPDATE offers SET badge = 'changed since' WHERE id = 2;"
+        " UPDATE offers SET badge = NULL WHERE id = 4;"
+        " INSERT INTO offers (title, badge) VALUES ('e', 'new row')",
+    )
+    code, output = _conventions("archive", "restore", BADGE_ARCHIVE, url=seeded_db)
+    assert code == 0, output
+    assert (
+        f"Restored 2 row(s) from migration_archive.{BADGE_ARCHIVE}; skipped 1 row(s) holding "
+        "newer data (neither NULL nor the column default)."
+    ) in output
+    assert rows(seeded_db, BADGES) == [
+        (1, "vip"),  # was the default again: restored
+        (2, "changed since"),  # written since: kept
+        (3, "12:00 new"),  # archived value was the default itself
+        (4, "old"),  # NULL: restored
+        (5, "new row"),
+    ]
+
+    # A second restore is refused, and changes nothing.
+    execute(seeded_db, "UPDATE offers SET badge = DEFAULT WHERE id = 1")
+    code, again = _conventions("archive", "restore", BADGE_ARCHIVE, url=seeded_db)
+    assert code == 1 and "Traceback" not in again
+    assert f"{BADGE_ARCHIVE} was already restored at " in again
+    assert f"python -m conventions archive restore {BADGE_ARCHIVE} --force" in again
+    assert rows(seeded_db, BADGES)[0] == (1, "12:00 new")
+
+    code, forced = _conventions("archive", "restore", BADGE_ARCHIVE, "--force", url=seeded_db)
+    assert code == 0, forced
+    assert "Restored 1 row(s)" in forced and "skipped 1 row(s) holding newer data" in forced
+    assert rows(seeded_db, BADGES)[:2] == [(1, "vip"), (2, "changed since")]
+
+
+def test_restore_waits_only_lock_timeout_for_a_busy_table(
+    project_copy: Path, seeded_db: URL
+) -> None:
+    _badge_archived_and_upgraded_again(project_copy, seeded_db)
+    blocker = connect(seeded_db, autocommit=False, application="checkout")
+    env = {
+        "CONVENTIONS_LOCK_TIMEOUT": "200ms",
+        "CONVENTIONS_LOCK_RETRIES": "1",
+        "CONVENTIONS_RETRY_BACKOFF": "0.1",
+    }
+    try:
+        with blocker.cursor() as cur:
+            cur.execute("SELECT id FROM offers WHERE id = 1 FOR UPDATE")
+        code, output = _conventions("archive", "restore", BADGE_ARCHIVE, url=seeded_db, env=env)
+    finally:
+        blocker.close()
+    assert code == 1, output
+    assert "Traceback" not in output
+    assert "Restore could not get a lock within 0.2s; rolled back, retrying in 0.1s" in output
+    assert (
+        f"Restoring {BADGE_ARCHIVE} could not get its locks within lock_timeout (0.2s) in 2 "
+        "attempt(s) and was rolled back; nothing was restored."
+    ) in output
+    assert "CONVENTIONS_LOCK_TIMEOUT (now 0.2s)" in output
+    # Nothing changed: no value written, the archive still counts as never restored.
+    assert rows(seeded_db, BADGES) == [(i, "12:00 new") for i in (1, 2, 3, 4)]
+    restored_at = "SELECT restored_at FROM migration_meta.archives WHERE archive_table = :n"
+    assert scalar(seeded_db, restored_at, {"n": BADGE_ARCHIVE}) is None
+    code, output = _conventions("archive", "restore", BADGE_ARCHIVE, url=seeded_db)
+    assert code == 0, output
+    assert "Restored 3 row(s)" in output
