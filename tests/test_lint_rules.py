@@ -16,6 +16,7 @@ import pytest
 
 from conventions.lint.codes import BY_CODE
 from conventions.lint.report import display_path
+from conventions.lint.sql_comments import strip_comments
 from conventions.lint.static import lint_paths
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lint"
@@ -85,3 +86,10 @@ def test_clean_cases_produce_nothing(folder: str) -> None:
 def test_the_sample_models_and_migrations_are_clean() -> None:
     root = Path(__file__).resolve().parents[1]
     assert lint_paths([root / "app" / "models", root / "alembic" / "versions"]) == []
+
+
+def test_stripping_sql_comments_keeps_offsets_lines_literals_and_dollar_bodies() -> None:
+    text = "a -- x\n/* y /* n */\n z */ b 'c -- d' \"e/*\" $$ -- f\n $$ g"
+    stripped = strip_comments(text)
+    assert len(stripped) == len(text) and stripped.count("\n") == text.count("\n")
+    assert stripped.split() == ["a", "b", "'c", "--", "d'", '"e/*"', "$$", "$$", "g"]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from conventions.lint import sql
 from conventions.lint.names import ENUM_TYPES
 from conventions.lint.report import Position
+from conventions.lint.sql_comments import strip_comments
 
 if TYPE_CHECKING:
     from conventions.lint.static import FileScan
@@ -126,7 +127,8 @@ def _sql_position(scan: FileScan, node: ast.expr) -> Position:
     """Point at CREATE inside the literal when the source spells it out, else the literal."""
     end_line = node.end_lineno or node.lineno
     segment = ast.get_source_segment(scan.text, node) or ""
-    match = sql.CREATE_ENUM.search(segment)
+    # Python source: its quotes are Python's, so only the comment markers are read.
+    match = sql.CREATE_ENUM.search(strip_comments(segment, quotes=False))
     if match is None:
         return Position(node.lineno, node.col_offset + 1, end_line)
     before = segment[: match.start()]

@@ -2,7 +2,8 @@
 
 Case, whitespace, newlines, SQL comments between the words, quoted or
 schema-qualified type names, and placeholders for the name (``%s``, ``{}``,
-``%(name)s``, an f-string field) all match; ``DROP TYPE`` and ``ALTER TYPE`` do not.
+``%(name)s``, an f-string field) all match; ``DROP TYPE`` and ``ALTER TYPE`` do not,
+nor does a statement inside a SQL comment (:mod:`conventions.lint.sql_comments`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from conventions.lint.report import Finding, display_path, suppressed
+from conventions.lint.sql_comments import comment_spans, comments_on_line, strip_comments
 
 # Whitespace or SQL comments: what PostgreSQL accepts between two keywords.
 _GAP = r"(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)+"
@@ -66,7 +68,7 @@ def create_enum_statements(text: str) -> Iterator[EnumStatement]:
     """Yield each ``CREATE TYPE ... AS ENUM`` in ``text`` with its offset and type name."""
     if "enum" not in text.lower():
         return
-    for match in CREATE_ENUM.finditer(text):
+    for match in CREATE_ENUM.finditer(strip_comments(text)):
         yield EnumStatement(match.start(), " ".join(match.group("name").split()))
 
 
@@ -85,11 +87,11 @@ def lint_sql_file(path: str) -> list[Finding]:
             text = file.read()
     except (OSError, UnicodeDecodeError) as err:
         return [Finding(shown, 1, 1, "HSE008", f"cannot read: {err}")]
-    lines = text.splitlines()
+    spans = comment_spans(text)
     found = []
     for statement in create_enum_statements(text):
         line = text.count("\n", 0, statement.offset) + 1
         col = statement.offset - (text.rfind("\n", 0, statement.offset) + 1) + 1
-        if not suppressed("HSE007", lines[line - 1 : line]):
+        if not suppressed("HSE007", comments_on_line(text, spans, line)):
             found.append(Finding(shown, line, col, "HSE007", create_type_message(statement.name)))
     return found
