@@ -95,12 +95,13 @@ def test_squawk_reports_an_unsafe_revision_against_its_file(project: Path) -> No
     # Only the plain CREATE INDEX on an existing table: the new table's VARCHAR and
     # BIGSERIAL are house policy (excluded in .squawk.toml), the index on a table
     # created in the same revision blocks nobody, and revision 3 opted out in a comment.
+    # One line per finding, like every lint finding: path:line:col: CODE message.
     assert done.stdout == (
-        "alembic/versions/20300102-index-things-kind.py:12:1: squawk "
+        "alembic/versions/20300102-index-things-kind.py:12:1: HSE012 squawk "
         "require-concurrent-index-creation: During normal index creation, table updates "
-        "are blocked, but reads are still allowed.\n"
-        "    upgrade SQL line 7: CREATE INDEX ix_things_kind ON things (kind);\n"
-        "    help: Use `concurrently` to avoid blocking writes.\n"
+        "are blocked, but reads are still allowed. "
+        "[upgrade SQL line 7: CREATE INDEX ix_things_kind ON things (kind);] "
+        "help: Use `concurrently` to avoid blocking writes.\n"
     )
 
 
@@ -122,7 +123,7 @@ def test_squawk_without_the_config_applies_every_rule(project: Path) -> None:
     (project / ".squawk.toml").unlink()
     done = run_cli(["-m", "conventions", "lint", "--squawk"], url=None, cwd=project)
     assert done.returncode == 1
-    assert "squawk prefer-text-field:" in done.stdout
+    assert ": HSE012 squawk prefer-text-field: " in done.stdout
 
 
 def test_a_merge_revision_is_checked_alone_not_with_the_other_branch(project: Path) -> None:
@@ -142,12 +143,13 @@ def test_a_merge_revision_is_checked_alone_not_with_the_other_branch(project: Pa
     )
     done = run_cli(["-m", "conventions", "lint", "--squawk"], url=None, cwd=project)
     assert done.returncode == 1
-    firsts = [line for line in done.stdout.splitlines() if not line.startswith(" ")]
-    assert firsts == [
-        "alembic/versions/20300102-index-things-kind.py:12:1: squawk "
+    lines = done.stdout.splitlines()
+    assert [line.split(" [")[0] for line in lines] == [
+        "alembic/versions/20300102-index-things-kind.py:12:1: HSE012 squawk "
         "require-concurrent-index-creation: During normal index creation, table updates "
         "are blocked, but reads are still allowed.",
-        "alembic/versions/20300105-merge.py:12:1: squawk require-concurrent-index-creation: "
+        "alembic/versions/20300105-merge.py:12:1: HSE012 squawk "
+        "require-concurrent-index-creation: "
         "During normal index creation, table updates are blocked, but reads are still allowed.",
     ]
-    assert "    upgrade SQL line 5: CREATE INDEX ix_things_note ON things (note);" in done.stdout
+    assert "[upgrade SQL line 5: CREATE INDEX ix_things_note ON things (note);]" in lines[1]

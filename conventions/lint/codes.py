@@ -83,6 +83,12 @@ RULES: tuple[Rule, ...] = (
         "applied migration missing",
         "Deleting an applied migration strands every database whose alembic_version points at it.",
     ),
+    Rule(
+        "HSE012",
+        "squawk finding on a revision's upgrade SQL (lint --squawk)",
+        "Squawk knows PostgreSQL's locking hazards; the message names its rule, and "
+        "'# squawk-ignore-file: rule  (reason)' in the migration is the opt-out.",
+    ),
 )
 
 BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}

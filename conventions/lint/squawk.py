@@ -4,9 +4,11 @@ Squawk already knows ~40 PostgreSQL locking hazards; this module only feeds it.
 For every revision, ``alembic upgrade PARENT:REVISION --sql`` renders the upgrade
 as text (no database: offline mode needs only the dialect), squawk reads all of
 them in one run with the committed ``.squawk.toml``, and each violation is
-reported against the migration file it came from, with the SQL line that caused
-it. A migration may carry ``# squawk-ignore-file: rule-a, rule-b  (reason)``;
-that becomes squawk's own file-level ignore for its SQL.
+reported against the migration file it came from, in the lint's one-line format
+(code HSE012, squawk's rule name first in the message, then the SQL line that
+caused it and squawk's help). A migration may carry
+``# squawk-ignore-file: rule-a, rule-b  (reason)``; that becomes squawk's own
+file-level ignore for its SQL.
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ from pathlib import Path
 
 from conventions.alembic_config import alembic_config
 from conventions.errors import SquawkFailed
-from conventions.lint.report import display_path
+from conventions.lint.report import Finding, display_path
 
 CONFIG_NAME = ".squawk.toml"
 _IGNORE = re.compile(
     r"^\s*#\s*squawk-ignore-file\s*:?\s*(?P<rules>[a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)", re.M
 )
 _UPGRADE = re.compile(r"^def upgrade\(", re.M)
+CODE = "HSE012"
 
 
 @dataclass(frozen=True, order=True)
@@ -42,10 +45,15 @@ class Violation:
     statement: str
     help: str
 
+    def finding(self) -> Finding:
+        """One line, as every lint finding: squawk's rule, its message, where, its help."""
+        message = f"squawk {self.rule}: {self.message} "
+        message += f"[upgrade SQL line {self.sql_line}: {self.statement}]"
+        message += f" help: {self.help}" if self.help else ""
+        return Finding(self.path, self.line, 1, CODE, " ".join(message.split()))
+
     def render(self) -> str:
-        text = f"{self.path}:{self.line}:1: squawk {self.rule}: {self.message}"
-        text += f"\n    upgrade SQL line {self.sql_line}: {self.statement}"
-        return text + (f"\n    help: {self.help}" if self.help else "")
+        return self.finding().render()
 
 
 @dataclass(frozen=True)
