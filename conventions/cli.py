@@ -73,12 +73,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         # still one paragraph, still no traceback unless asked for.
         if known.traceback or traceback_requested():
             raise
+        broken = _broken_script(err)
+        if broken is not None:
+            logs.error(str(broken))
+            return 1
         logs.error(
             f"Unexpected error in `{known.command}`: {type(err).__name__}: {err}\n"
             "  → This is a bug in the tooling. Rerun with `python -m conventions "
             "--traceback …` (or CONVENTIONS_TRACEBACK=1) and report the traceback."
         )
         return 1
+
+
+def _broken_script(err: Exception) -> CommandError | None:
+    """A SyntaxError/ImportError in the user's env.py or a module it imports: their input.
+
+    env.py fails to load before the house runtime runs, so it is explained here.
+    """
+    if not isinstance(err, (SyntaxError, ImportError)):
+        return None
+    from conventions.script_errors import broken_script
+    from conventions.settings import project_root
+
+    return broken_script(err, roots=[project_root()])
 
 
 def entry() -> None:

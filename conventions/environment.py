@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import nullcontext
+from pathlib import Path
 from typing import Any
 
 from alembic.runtime.environment import EnvironmentContext
@@ -67,10 +68,22 @@ def run(context: Any, target_metadata: MetaData) -> None:
     logs.install()
     context = _environment(context)
     options = _common_options(context, target_metadata)
-    if context.is_offline_mode():
-        _run_offline(context, options)
-    else:
-        _run_online(context, options)
+    try:
+        if context.is_offline_mode():
+            _run_offline(context, options)
+        else:
+            _run_online(context, options)
+    except (SyntaxError, ImportError) as err:
+        # Alembic loads every revision file while planning, i.e. in here.
+        if traceback_requested():
+            raise
+        from conventions.script_errors import broken_script
+        from conventions.settings import project_root
+
+        broken = broken_script(err, roots=[Path(context.script.dir), project_root()])
+        if broken is None:
+            raise
+        raise broken from err
 
 
 def _environment(context: Any) -> EnvironmentContext:
@@ -117,8 +130,6 @@ def _house_file_name(context: EnvironmentContext) -> Callable[..., None]:
             return
         directive = directives[0]
         versions = script.versions if hasattr(script, "versions") else script.dir
-        from pathlib import Path
-
         version_path = Path(getattr(directive, "version_path", None) or versions)
         stem = revision_stem(directive.message or "", version_path)
         # Alembic formats file_template with %; a literal name needs no placeholders.

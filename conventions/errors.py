@@ -306,3 +306,14 @@ class UnsupportedCommand(ConventionsError):
     def __init__(self, message: str, *, function: str, hints: Sequence[str] = ()) -> None:
         self.function = function
         super().__init__(message, hints=hints)
+
+
+class BrokenScript(ConventionsError):
+    """Python could not load a migration file, env.py or a module they import."""
+
+    def __init__(
+        self, message: str, *, path: str, line: int | None, hints: Sequence[str] = ()
+    ) -> None:
+        self.path = path
+        self.line = line
+        super().__init__(message, hints=hints)

@@ -283,3 +283,91 @@ def test_multiple_heads_are_named(project_copy: Path, seeded_db: URL) -> None:
     status = run_cli(["-m", "conventions", "status", "--check"], url=seeded_db, cwd=project_copy)
     assert status.returncode == 1
     assert "Heads:    ee00000000e1, ee00000000e2  ← multiple heads" in status.stdout
+
+
+BROKEN_SYNTAX = '''"""a revision with a typo"""
+
+from alembic import op
+
+revision = "bb00000000b1"
+down_revision = "5b8e1f4a7c02"
+
+
+def upgrade() -> None:
+    op.execute("SELECT 1"
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+def _assert_untouched(url: URL, before: list[tuple[object, ...]]) -> None:
+    assert version(url) == [SEED_HEAD]
+    assert history(url) == before
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [MIGRATE, ["alembic", "upgrade", "head"], ["alembic", "current"]],
+    ids=["conventions-migrate", "alembic-upgrade", "alembic-current"],
+)
+def test_syntax_error_in_a_revision_names_file_and_line(
+    project_copy: Path, seeded_db: URL, argv: list[str]
+) -> None:
+    broken = project_copy / "alembic" / "versions" / "20991231-typo.py"
+    broken.write_text(BROKEN_SYNTAX)
+    before = history(seeded_db)
+    result = run_cli(argv, url=seeded_db, cwd=project_copy)
+    output = result.stdout + result.stderr
+    assert result.returncode == (1 if argv == MIGRATE else 255), output
+    assert "Traceback" not in output
+    assert (
+        "Cannot load alembic/versions/20991231-typo.py, line 10: SyntaxError: '(' was never "
+        'closed. Nothing was run.\n    op.execute("SELECT 1"'
+    ) in output
+    assert "python -m py_compile alembic/versions/20991231-typo.py" in output
+    assert "bug in the tooling" not in output
+    _assert_untouched(seeded_db, before)
+
+
+def test_import_error_in_a_revision_names_the_import(project_copy: Path, seeded_db: URL) -> None:
+    path = add_revision(project_copy, "bb00000000b2", upgrade="op.execute('SELECT 1')")
+    path.write_text(path.read_text().replace("import os", "import no_such_module_xyz  # typo"))
+    before = history(seeded_db)
+    for argv in (MIGRATE, ["alembic", "upgrade", "head"]):
+        output = _fails_cleanly(argv, seeded_db, project_copy)
+        assert (
+            f"Cannot load alembic/versions/{path.name}, line 3: ModuleNotFoundError: No module "
+            "named 'no_such_module_xyz'. Nothing was run.\n    import no_such_module_xyz"
+        ) in output
+        assert "Install 'no_such_module_xyz' into the project's environment" in output
+    _assert_untouched(seeded_db, before)
+
+
+def test_broken_env_py_is_named_by_the_cli(project_copy: Path, seeded_db: URL) -> None:
+    env_py = project_copy / "alembic" / "env.py"
+    env_py.write_text(
+        env_py.read_text().replace("from app.models import Base", "from app.modles import Base")
+    )
+    output = _fails_cleanly(MIGRATE, seeded_db, project_copy)
+    assert (
+        "Cannot load alembic/env.py, line 5: ModuleNotFoundError: No module named 'app.modles'"
+    ) in output
+    assert "bug in the tooling" not in output
+    assert version(seeded_db) == [SEED_HEAD]
+
+
+def test_broken_revision_traceback_only_when_asked(project_copy: Path, seeded_db: URL) -> None:
+    (project_copy / "alembic" / "versions" / "20991231-typo.py").write_text(BROKEN_SYNTAX)
+    asked = [
+        (["-m", "conventions", "--traceback", "migrate"], {}),
+        (MIGRATE, {"CONVENTIONS_TRACEBACK": "1"}),
+        (["alembic", "--raiseerr", "upgrade", "head"], {}),
+    ]
+    for argv, env in asked:
+        result = run_cli(argv, url=seeded_db, cwd=project_copy, env=env)
+        assert result.returncode != 0
+        assert "Traceback" in result.stderr, argv
+        assert "SyntaxError" in result.stderr
+    assert version(seeded_db) == [SEED_HEAD]

@@ -1,0 +1,83 @@
+"""A migration file or env.py that Python cannot load: which file, which line, the fix.
+
+Alembic imports every revision file to build its graph and runs env.py as a module,
+so a typo there surfaces as a bare SyntaxError or ImportError from deep inside
+Alembic. That is the user's file, not a bug in the tooling: it gets one paragraph
+naming the file and line, like any other bad input. Errors whose location is not a
+project file (the tooling itself, an installed package) are left alone.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from conventions.errors import BrokenScript
+
+_PACKAGE = Path(__file__).resolve().parent
+_TRACEBACK_HINT = (
+    "For the full traceback: python -m conventions --traceback …, CONVENTIONS_TRACEBACK=1, "
+    "or alembic --raiseerr …"
+)
+
+
+def broken_script(err: BaseException, *, roots: Sequence[Path]) -> BrokenScript | None:
+    """Return the house error for ``err`` if it comes from loading a file under ``roots``."""
+    if isinstance(err, SyntaxError) and err.filename:
+        path = Path(err.filename)
+        if not _project_file(path, roots):
+            return None
+        code = (err.text or "").strip()
+        shown = f"\n    {code}" if code else ""
+        return BrokenScript(
+            f"Cannot load {_shown(path)}, line {err.lineno}: {type(err).__name__}: {err.msg}. "
+            f"Nothing was run.{shown}",
+            path=str(path),
+            line=err.lineno,
+            hints=[
+                f"Fix that line, then check the file: python -m py_compile {_shown(path)}",
+                _TRACEBACK_HINT,
+            ],
+        )
+    if isinstance(err, ImportError):
+        frames = [
+            frame
+            for frame in traceback.extract_tb(err.__traceback__)
+            if _project_file(Path(frame.filename), roots)
+        ]
+        if not frames:
+            return None
+        where = frames[-1]  # the innermost project line: the import that failed
+        path = Path(where.filename)
+        missing = getattr(err, "name", None)
+        fix = (
+            f"Install {missing.split('.')[0]!r} into the project's environment "
+            "(add it to pyproject.toml and requirements.lock), or correct the module name."
+            if isinstance(err, ModuleNotFoundError) and missing
+            else "Correct the import (is the name spelled right, does that module define it?)."
+        )
+        return BrokenScript(
+            f"Cannot load {_shown(path)}, line {where.lineno}: {type(err).__name__}: {err}. "
+            f"Nothing was run.\n    {(where.line or '').strip()}",
+            path=str(path),
+            line=where.lineno,
+            hints=[fix, _TRACEBACK_HINT],
+        )
+    return None
+
+
+def _project_file(path: Path, roots: Sequence[Path]) -> bool:
+    if not path.suffix == ".py":
+        return False
+    path = path.resolve()
+    if path.is_relative_to(_PACKAGE) or "site-packages" in path.parts:
+        return False
+    return any(path.is_relative_to(root.resolve()) for root in roots)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
