@@ -154,3 +154,38 @@ def test_column_constraint_index_and_comment_lookups(engine: Engine) -> None:
         assert set(catalog.indexes(conn, table.oid)) == {"t_pkey", "ix_t_n"}
         assert catalog.comment(conn, table.oid) == "things"
         assert catalog.comment(conn, table.oid, "s") == "state"
+
+
+def test_one_lookup_answers_table_column_and_constraint_like_the_three(engine: Engine) -> None:
+    sql(engine, "CREATE SCHEMA s2")
+    sql(
+        engine,
+        'CREATE TABLE s2."we%ird ""t""" (id int, "Sta%(x)s" varchar(9) DEFAULT \'a\','
+        ' CONSTRAINT "ck %s" CHECK ("Sta%(x)s" IN (\'a\')))',
+    )
+    name, column, check = 'we%ird "t"', "Sta%(x)s", "ck %s"
+    with engine.connect() as conn:
+        table = catalog.table(conn, name, schema="s2")
+        assert table is not None
+        expected = catalog.Lookup(
+            table,
+            catalog.column(conn, table.oid, column),
+            catalog.constraint(conn, table.oid, check),
+        )
+        assert expected.column is not None and expected.constraint is not None
+        found = catalog.lookup(conn, name, schema="s2", column=column, constraint=check)
+        assert found == expected
+        assert catalog.lookup(conn, name, schema="s2", column="nope", constraint=None) == (
+            catalog.Lookup(table, None, None)
+        )
+        assert catalog.lookup(conn, name, column=column) == catalog.Lookup(None, None, None)
+        conn.rollback()  # the statement is prepared once per session and outlives a rollback
+        with conn.begin():
+            conn.exec_driver_sql("CREATE TABLE fresh (id int)")
+            fresh = catalog.lookup(conn, "fresh", column="id")
+            assert fresh.table is not None and fresh.table.created_in_transaction is True
+            assert fresh.column is not None and fresh.column.type == "integer"
+        with engine.connect() as other:  # another session (conn is still out) prepares its own
+            assert other.connection.dbapi_connection is not conn.connection.dbapi_connection
+            again = catalog.lookup(other, name, schema="s2", column=column, constraint=check)
+            assert again == found

@@ -63,10 +63,11 @@ class _AlterChoices:
         self, run: OpRunner, op: AlterChoicesOp, table_sql: str, name: str, temp: str
     ) -> None:
         self.run, self.op, self.table_sql, self.name, self.temp = run, op, table_sql, name, temp
-        self.table = run.require_table(op.table_name, op.schema)
-        self.column = run.require_column(self.table, op.column_name)
+        self.table, column, self.old = run.require_table_with(
+            op.table_name, op.schema, column=op.column_name, constraint=name
+        )
+        self.column = column or run.require_column(self.table, op.column_name)  # raises
         self.label = f"{self.table.name}.{op.column_name}"
-        self.old = catalog.constraint(run.conn, self.table.oid, name)
         self.new = catalog.constraint(run.conn, self.table.oid, temp)
 
     def apply(self) -> None:

@@ -81,9 +81,9 @@ def add_choice_column(operations: Operations, op: AddChoiceColumnOp) -> None:
         run.validate(table_sql, [name])
         return
 
-    table = run.require_table(op.table_name, op.schema)
-    column = catalog.column(run.conn, table.oid, op.column_name)
-    existing = catalog.constraint(run.conn, table.oid, name)
+    table, column, existing = run.require_table_with(
+        op.table_name, op.schema, column=op.column_name, constraint=name
+    )
     label = f"{table.name}.{op.column_name}"
     if column is not None:
         _compare_column(column, op, label)
@@ -175,11 +175,13 @@ def drop_choice_column(operations: Operations, op: DropChoiceColumnOp) -> None:
     table_sql = qualified(op.table_name, op.schema)
     name = constraint_name(op.table_name, op.column_name)
     if not run.offline:
-        table = run.require_table(op.table_name, op.schema)
-        if catalog.column(run.conn, table.oid, op.column_name) is None:
+        table, column, check = run.require_table_with(
+            op.table_name, op.schema, column=op.column_name, constraint=name
+        )
+        if column is None:
             logs.warn(f"Column {table.name}.{op.column_name} does not exist, skipping")
             return
-        if catalog.constraint(run.conn, table.oid, name) is None:
+        if check is None:
             operations.drop_column(op.table_name, op.column_name, schema=op.schema)
             return
     run.run(f"ALTER TABLE {table_sql} DROP CONSTRAINT {ident(name)}")

@@ -43,6 +43,18 @@ def object_name(item: Any) -> str:
     return fit_name(str(item.name))
 
 
+def _relation_missing(name: str, schema: str | None) -> RelationMissing:
+    return RelationMissing(
+        f"Relation {qualified(name, schema)} does not exist.",
+        table=name,
+        hints=[
+            "Run earlier migrations first (make migrate) — is one missing from the chain?",
+            "Check the table name's spelling; quoted names are case-sensitive.",
+            "Was the table renamed by a previous migration?",
+        ],
+    )
+
+
 class OpRunner:
     """One op's view of the migration: online or offline, its connection, its output."""
 
@@ -66,16 +78,17 @@ class OpRunner:
     def require_table(self, name: str, schema: str | None) -> catalog.TableInfo:
         info = catalog.table(self.conn, name, schema=schema)
         if info is None:
-            raise RelationMissing(
-                f"Relation {qualified(name, schema)} does not exist.",
-                table=name,
-                hints=[
-                    "Run earlier migrations first (make migrate) — is one missing from the chain?",
-                    "Check the table name's spelling; quoted names are case-sensitive.",
-                    "Was the table renamed by a previous migration?",
-                ],
-            )
+            raise _relation_missing(name, schema)
         return info
+
+    def require_table_with(
+        self, name: str, schema: str | None, *, column: str, constraint: str
+    ) -> tuple[catalog.TableInfo, catalog.ColumnInfo | None, catalog.ConstraintInfo | None]:
+        """The table (which must exist), its ``column`` and its ``constraint``: one query."""
+        found = catalog.lookup(self.conn, name, schema=schema, column=column, constraint=constraint)
+        if found.table is None:
+            raise _relation_missing(name, schema)
+        return found.table, found.column, found.constraint
 
     def require_column(self, table: catalog.TableInfo, column: str) -> catalog.ColumnInfo:
         info = catalog.column(self.conn, table.oid, column)
