@@ -89,6 +89,12 @@ RULES: tuple[Rule, ...] = (
         "Squawk knows PostgreSQL's locking hazards; the message names its rule, and "
         "'# squawk-ignore-file: rule  (reason)' in the migration is the opt-out.",
     ),
+    Rule(
+        "HSE013",
+        "data-losing SQL or alter_column(type_=...) in downgrade()",
+        "A rollback archives only what op.drop_column/op.drop_table drop; raw DROP, "
+        "DELETE, TRUNCATE or a narrowing type change in downgrade() loses data silently.",
+    ),
 )
 
 BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}

@@ -11,6 +11,7 @@ converted), ``ENUM(...).drop(bind)`` (nothing: it removes a type).
 from __future__ import annotations
 
 import ast
+import re
 from typing import TYPE_CHECKING
 
 from conventions.lint import sql
@@ -46,7 +47,7 @@ def visit(scan: FileScan, root: object, context: int = PLAIN) -> None:
             _call(scan, node, ctx, stack)  # type: ignore[arg-type]
             continue
         if kind is ast.Constant or kind is ast.JoinedStr or kind is ast.BinOp:
-            text = _string_text(node)  # type: ignore[arg-type]
+            text = string_text(node)  # type: ignore[arg-type]
             if text is not None:
                 _sql(scan, node, text)  # type: ignore[arg-type]
                 if kind is ast.BinOp and type(node.op) is ast.Mod:  # type: ignore[attr-defined]
@@ -120,15 +121,17 @@ def _enum_reference(
 
 def _sql(scan: FileScan, node: ast.expr, text: str) -> None:
     for statement in sql.create_enum_statements(text):
-        scan.report(_sql_position(scan, node), "HSE007", sql.create_type_message(statement.name))
+        scan.report(sql_position(scan, node), "HSE007", sql.create_type_message(statement.name))
 
 
-def _sql_position(scan: FileScan, node: ast.expr) -> Position:
-    """Point at CREATE inside the literal when the source spells it out, else the literal."""
+def sql_position(
+    scan: FileScan, node: ast.expr, pattern: re.Pattern[str] = sql.CREATE_ENUM
+) -> Position:
+    """Point at the statement inside the literal when the source spells it out, else the literal."""
     end_line = node.end_lineno or node.lineno
     segment = ast.get_source_segment(scan.text, node) or ""
     # Python source: its quotes are Python's, so only the comment markers are read.
-    match = sql.CREATE_ENUM.search(strip_comments(segment, quotes=False))
+    match = pattern.search(strip_comments(segment, quotes=False))
     if match is None:
         return Position(node.lineno, node.col_offset + 1, end_line)
     before = segment[: match.start()]
@@ -145,7 +148,7 @@ def _native_enum_false(call: ast.Call) -> bool:
     )
 
 
-def _string_text(node: ast.expr) -> str | None:
+def string_text(node: ast.expr) -> str | None:
     """Return the text of a string literal, f-string, or ``+``/``%`` of them; else None."""
     kind = type(node)
     if kind is ast.Constant:
@@ -159,10 +162,10 @@ def _string_text(node: ast.expr) -> str | None:
     if kind is ast.BinOp:
         op = type(node.op)  # type: ignore[attr-defined]
         if op is ast.Mod:
-            return _string_text(node.left)  # type: ignore[attr-defined]
+            return string_text(node.left)  # type: ignore[attr-defined]
         if op is ast.Add:  # "CREATE TYPE " + name + " AS ENUM (...)": name reads as x
-            left = _string_text(node.left)  # type: ignore[attr-defined]
-            right = _string_text(node.right)  # type: ignore[attr-defined]
+            left = string_text(node.left)  # type: ignore[attr-defined]
+            right = string_text(node.right)  # type: ignore[attr-defined]
             if left is not None or right is not None:
                 return (left if left is not None else "x") + (right if right is not None else "x")
     return None

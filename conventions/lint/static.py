@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
-from conventions.lint import sql
+from conventions.lint import downgrade, sql
 from conventions.lint.facts import dotted, gather
 from conventions.lint.names import ENUM_TYPES, LEAF_NAMES, MODULE_PREFIXES, STAR_EXPORTS
 from conventions.lint.project import Project
@@ -173,6 +173,7 @@ class FileScan:
         hot = self._hot_lines()
         if hot:
             self._walk_hot(tree.body, hot)
+        downgrade.check(self, tree)
 
     # -- source text, lazily -------------------------------------------------------
 
