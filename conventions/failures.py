@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from conventions import preflight
 from conventions.blockers import Blocker
 from conventions.diagnose import statement_error
 from conventions.errors import (
@@ -219,6 +220,16 @@ def _quoted(connection: Connection, *names: str) -> str:
 
 _CHECK = re.compile(r"\bCHECK\s*\((?P<expr>.*)\)\s*(NOT\s+VALID)?\s*$", re.IGNORECASE | re.DOTALL)
 _FIRST_NAME = re.compile(r'^\s*\(*\s*"?(?P<col>[A-Za-z_][A-Za-z0-9_]*)"?\s')
+_FOREIGN_KEY = re.compile(
+    r"\bFOREIGN\s+KEY\s*\((?P<local>[^)]*)\)\s*REFERENCES\s+(?P<referent>[^(]+?)\s*"
+    r"\((?P<remote>[^)]*)\)(?P<rest>.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _names(listed: str) -> list[str]:
+    """Column names out of ``a, "B c"`` (as written in the failed statement)."""
+    return [n.strip().strip('"').replace('""', '"') for n in listed.split(",") if n.strip()]
 
 
 def _offenders(
@@ -252,11 +263,26 @@ def _offenders(
         name = _FIRST_NAME.match(match.group("expr"))
         column = name.group("col") if name else None
         shown = f"DISTINCT {_quoted(connection, column)}" if column else "ctid::text"
+    elif code == "23503":
+        match = _FOREIGN_KEY.search(str(err.statement or ""))
+        if match is None:
+            return None
+        local, remote = _names(match.group("local")), _names(match.group("remote"))
+        condition = preflight.unreferenced(
+            table,
+            local,
+            match.group("referent"),
+            remote,
+            full_match=bool(re.search(r"\bMATCH\s+FULL\b", match.group("rest"), re.I)),
+        )
+        column = local[0]
+        keys = [_quoted(connection, c) for c in local]
+        shown = "DISTINCT " + (keys[0] if len(keys) == 1 else f"ROW({', '.join(keys)})::text")
     else:
         return None
     count = connection.execute(text(f"SELECT count(*) FROM {source} WHERE {condition}")).scalar()
     samples = connection.execute(
-        text(f"SELECT {shown} FROM {source} WHERE {condition} LIMIT 5")
+        text(f"SELECT {shown} FROM {source} WHERE {condition} ORDER BY 1 LIMIT 5")
     ).scalars()
     return column, int(count or 0), list(samples)
 

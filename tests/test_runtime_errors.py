@@ -115,6 +115,25 @@ def test_check_violation_samples_the_offending_values(project_copy: Path, seeded
     assert "'bronze'" in constraint  # the old constraint is still there
 
 
+def test_plain_foreign_key_violation_counts_the_orphans(project_copy: Path, seeded_db: URL) -> None:
+    execute(
+        seeded_db,
+        "CREATE TABLE refs (id int PRIMARY KEY); CREATE TABLE uses (ref_id int);"
+        " INSERT INTO refs VALUES (1); INSERT INTO uses VALUES (1), (7), (7), (9), (NULL)",
+    )
+    add_revision(
+        project_copy,
+        "dd00000000d5",
+        upgrade="op.create_foreign_key('fk_uses_ref_id_refs', 'uses', 'refs', ['ref_id'], ['id'])",
+    )
+    output = _fails_cleanly(MIGRATE, seeded_db, project_copy)
+    assert 'violates foreign key constraint "fk_uses_ref_id_refs"' in output
+    assert "— 3 existing row(s) offend, e.g. 7, 9. Nothing was changed." in output
+    fk = "SELECT count(*) FROM pg_constraint WHERE conname = 'fk_uses_ref_id_refs'"
+    assert scalar(seeded_db, fk) == 0
+    assert version(seeded_db) == [SEED_HEAD]
+
+
 def test_a_failure_after_a_committed_validate_says_partly_applied_and_converges(
     project_copy: Path, seeded_db: URL
 ) -> None:
