@@ -8,6 +8,7 @@ directory, so a comparison differs only in the environment.
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 from collections.abc import Sequence
@@ -62,6 +63,7 @@ PLAIN_INI = """\
 script_location = %(here)s
 version_locations = {versions}
 path_separator = os
+prepend_sys_path = {root}
 version_table = {version_table}
 
 [loggers]
@@ -102,7 +104,13 @@ format = %(levelname)-5s [%(name)s] %(message)s
 def house_project(dest: Path, *, versions: Path | None = None) -> Path:
     """Copy alembic.ini and the house alembic/ (env.py, template) with its own versions."""
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "alembic.ini", dest / "alembic.ini")
+    # The copy's env.py imports app.models, which lives in the project root (it is
+    # not an installed package): put the root on the copy's sys.path too.
+    ini_text = (ROOT / "alembic.ini").read_text()
+    ini_text = ini_text.replace(
+        "prepend_sys_path = %(here)s", f"prepend_sys_path = %(here)s{os.pathsep}{ROOT}", 1
+    )
+    (dest / "alembic.ini").write_text(ini_text)
     (dest / "alembic").mkdir(exist_ok=True)
     for name in ("env.py", "script.py.mako"):
         shutil.copy(ROOT / "alembic" / name, dest / "alembic" / name)
@@ -120,7 +128,7 @@ def plain_project(dest: Path, *, versions: Path, version_table: str = "alembic_v
     (dest / "env.py").write_text(PLAIN_ENV)
     shutil.copy(ROOT / "alembic" / "script.py.mako", dest / "script.py.mako")
     ini = dest / "alembic.ini"
-    ini.write_text(PLAIN_INI.format(versions=versions, version_table=version_table))
+    ini.write_text(PLAIN_INI.format(versions=versions, version_table=version_table, root=ROOT))
     return ini
 
 
