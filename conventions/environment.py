@@ -129,7 +129,7 @@ def _house_file_name(context: EnvironmentContext) -> Callable[..., None]:
         if not directives:
             return
         directive = directives[0]
-        versions = script.versions if hasattr(script, "versions") else script.dir
+        versions = script.versions
         version_path = Path(getattr(directive, "version_path", None) or versions)
         stem = revision_stem(directive.message or "", version_path)
         # Alembic formats file_template with %; a literal name needs no placeholders.
