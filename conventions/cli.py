@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "baseline": ("conventions.commands.baseline", "adopt a database built outside migrations"),
     "archive": ("conventions.commands.archive", "list, restore or purge data kept by downgrades"),
     "lint": ("conventions.commands.lint", "no Enum types in models/migrations; applied unchanged"),
+    "plan": ("conventions.commands.plan", "what pending migrations will lock and block, per table"),
 }
 
 
