@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -37,6 +38,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         default=[],
         metavar="TABLE=N",
+        type=_row_arg,
         help="row counts by hand (no target database is read)",
     )
     parser.add_argument("--stats", type=Path, help="sizes from a file written by --export-stats")
@@ -69,7 +71,7 @@ def _range(given: str | None) -> tuple[tuple[str, ...] | None, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    logs.install(sys.stderr)
+    _logs_to_stderr()
     try:
         return _run(args)
     except ConventionsError as err:
@@ -78,6 +80,14 @@ def run(args: argparse.Namespace) -> int:
             logs.error(str(err))
             return 1
         raise
+
+
+def _logs_to_stderr() -> None:
+    """stdout carries the plan; every log line of this command goes to stderr."""
+    logs.install(sys.stderr)
+    for handler in logs.logger.handlers:
+        if getattr(handler, "_house", False) and isinstance(handler, logging.StreamHandler):
+            handler.setStream(sys.stderr)
 
 
 def _run(args: argparse.Namespace) -> int:

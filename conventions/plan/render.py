@@ -41,7 +41,10 @@ def _table_rows(rev: RevisionPlan, width: int) -> list[tuple[str, ...]]:
     for s in rev.statements:
         where = {"autocommit": " [after commit, own txn]", "after commit": " [after commit]"}
         label = shorten(s.sql, width) + where.get(s.transaction, "")
-        existing = [lock for lock in s.locks if not lock.new]
+        existing = sorted(
+            (lock for lock in s.locks if not lock.new),
+            key=lambda lock: (lock.kind != "table", lock.relation),
+        )
         created = [lock for lock in s.locks if lock.new]
         if not s.locks:
             hold = "-" if s.observed else "not observed"

@@ -78,7 +78,7 @@ class RevisionPlan:
     def blocking(self) -> list[tuple[StatementPlan, LockPlan]]:
         """Every (statement, lock) that blocks application reads or writes, longest first."""
         found = [(s, lock) for s in self.statements for lock in s.locks if lock.blocking]
-        return sorted(found, key=lambda pair: -pair[1].hold_seconds)
+        return sorted(found, key=lambda pair: (-pair[1].hold_seconds, pair[1].kind != "table"))
 
 
 @dataclass
