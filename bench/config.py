@@ -69,6 +69,24 @@ class BenchConfig:
         return "quick (smoke)" if self.quick else "full"
 
 
+def measurement_numbers() -> list[int]:
+    """The numbers bench/scenarios registers (BENCH_ONLY may pick among them)."""
+    from bench.scenarios import ALL
+
+    return sorted(m.number for m in ALL)
+
+
+def _spans(numbers: list[int]) -> str:
+    """``[1, 2, 3, 8, 15]`` -> ``1 to 3, 8, 15``."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][-1] + 1:
+            spans[-1].append(n)
+        else:
+            spans.append([n])
+    return ", ".join(f"{s[0]} to {s[-1]}" if len(s) > 2 else ", ".join(map(str, s)) for s in spans)
+
+
 def from_env(root: Path = ROOT) -> BenchConfig:
     """Read the BENCH_* variables; quick mode shrinks everything to fit in two minutes."""
     quick = os.environ.get("BENCH_QUICK", "") not in ("", "0", "false", "no")
@@ -83,8 +101,11 @@ def from_env(root: Path = ROOT) -> BenchConfig:
         only = frozenset(int(part) for part in only_raw.split(",") if part.strip())
     except ValueError:
         only = frozenset({0})
-    if not only <= set(range(1, 9)):
-        raise ValueError(f"BENCH_ONLY={only_raw!r} must list measurements 1 to 8, e.g. 1,3")
+    known = measurement_numbers()
+    if not only <= set(known):
+        raise ValueError(
+            f"BENCH_ONLY={only_raw!r} must list measurements {_spans(known)}, e.g. 1,3"
+        )
     default_out = out_dir.resolve() == (root / "docs").resolve()
     return BenchConfig(
         rows=rows,

@@ -227,7 +227,7 @@ def test_threshold_from_environment_and_pyproject(
 
 
 def _target_locks(target: URL, seen: list[tuple[str, str, str]], stop: threading.Event) -> None:
-    conn = connect(target.set(database="postgres"))
+    conn = connect(target)  # the test's own session on the target, to name relations
     try:
         with conn.cursor() as cur:
             while not stop.is_set():
@@ -235,7 +235,9 @@ def _target_locks(target: URL, seen: list[tuple[str, str, str]], stop: threading
                     "SELECT a.application_name, coalesce(c.relname, l.locktype), l.mode"
                     " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
                     " LEFT JOIN pg_class c ON c.oid = l.relation"
-                    " WHERE a.datname = %s AND a.pid <> pg_backend_pid()",
+                    " WHERE a.datname = %s AND a.pid <> pg_backend_pid()"
+                    " AND (l.locktype <> 'relation' OR l.database = (SELECT oid FROM pg_database"
+                    "      WHERE datname = current_database()))",
                     (target.database,),
                 )
                 seen.extend(cur.fetchall())
@@ -382,3 +384,21 @@ def test_migrate_runs_what_plan_traced(
     assert any("NOT VALID" in s for s in sql) and any("VALIDATE" in s for s in sql)
     migrated = run_cli(MIGRATE, url=target, cwd=project)
     assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+
+
+def test_plan_reads_the_target_while_a_table_is_locked_exclusively(
+    project_copy: Path, db_factory: DatabaseFactory, target: URL
+) -> None:
+    """Sizes come from the catalog only: a busy ACCESS EXCLUSIVE lock does not stop plan."""
+    project = _project(project_copy, REWRITE)
+    holder = connect(target, autocommit=False)
+    try:
+        with holder.cursor() as cur:
+            cur.execute("LOCK TABLE offers IN ACCESS EXCLUSIVE MODE")
+        result = _plan(project, target, db_factory, "--json")
+    finally:
+        holder.rollback()
+        holder.close()
+    assert result.returncode == 0, result.stdout + result.stderr
+    ((_, lock),) = _locks_on(_statements(_json(result), REWRITE))
+    assert lock["target_rows"] == pytest.approx(20_000, rel=0.05)

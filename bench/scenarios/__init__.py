@@ -1,4 +1,4 @@
-"""The eight measurements of issue 8, one module each, run in this order.
+"""The measurements (issue 8's eight, then later issues'), one module each, run in order.
 
 Each module has ``NUMBER``, ``TITLE``, ``NEEDS_TABLE`` (whether it runs on the big
 table under the writer) and ``run(ctx) -> Section``. They are imported one at a
@@ -33,4 +33,5 @@ ALL: tuple[Measurement, ...] = (
     Measurement(6, "Applying 200 generated revisions", False, "many_revisions"),
     Measurement(7, "The enum lint on 1,000 model files", False, "lint"),
     Measurement(8, "Test harness: one test database", False, "harness"),
+    Measurement(15, "plan over the six sample revisions", False, "plan"),
 )

@@ -92,7 +92,7 @@ def _logs_to_stderr() -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from conventions.harness.project import Project
-    from conventions.plan import gate, render, sizes
+    from conventions.plan import gate, sizes
     from conventions.plan.run import Request, make_plan, read_target
     from conventions.plan.scratch import scratch_server_url
     from conventions.settings import database_url, mask, project_root
@@ -131,7 +131,14 @@ def _run(args: argparse.Namespace) -> int:
             "No target database is read (--rows): planning from base; give FROM:TO to "
             "start elsewhere."
         )
-    plan = make_plan(project, request)
+    outcome: list[int] = []
+    make_plan(project, request, on_ready=lambda plan: outcome.append(_report(plan, rows, args)))
+    return outcome[0]
+
+
+def _report(plan, rows: dict[str, float], args: argparse.Namespace) -> int:
+    from conventions.plan import gate, render
+
     _unused_rows(plan, rows)
     found = gate.failures(plan)
     if args.json:
@@ -140,6 +147,7 @@ def _run(args: argparse.Namespace) -> int:
         sys.stdout.write(render.markdown(plan))
     else:
         sys.stdout.write(render.text(plan))
+    sys.stdout.flush()
     if not plan.complete:
         logs.warn("The plan is incomplete: a revision could not run on the scratch database.")
     if args.check:
@@ -151,7 +159,7 @@ def _run(args: argparse.Namespace) -> int:
         if found:
             return 1
         logs.done(
-            f"plan --check: nothing blocks reads or writes for more than "
+            "plan --check: nothing blocks reads or writes for more than "
             f"{gate.seconds_text(plan.threshold)}"
         )
     return 0

@@ -109,8 +109,12 @@ def failures(plan: Plan) -> list[Failure]:
     """Everything that fails the gate, in plan order."""
     found = []
     for rev in plan.revisions:
-        for statement, lock in [(s, lk) for s in rev.statements for lk in s.locks]:
-            if not lock.blocking:
+        pairs = [(s, lk) for s in rev.statements for lk in s.locks]
+        # One failure per statement: its table's lock first, then its indexes'.
+        pairs.sort(key=lambda pair: pair[1].kind != "table")
+        named: set[int] = set()
+        for statement, lock in pairs:
+            if not lock.blocking or id(statement) in named:
                 continue
             if lock.hold_seconds > plan.threshold:
                 reason = (
@@ -125,6 +129,7 @@ def failures(plan: Plan) -> list[Failure]:
                 )
             else:
                 continue
+            named.add(id(statement))
             found.append(Failure(rev, statement, lock, reason, alternative(statement.sql)))
         if rev.failure is not None:
             placeholder = rev.failed or StatementPlan("", "revision", 0.0, _none())

@@ -32,7 +32,9 @@ SELECT 'x', 0, now()::text
 
 _NAMES = """
 SELECT c.oid::bigint, n.nspname, c.relname, c.relkind::text,
-       coalesce(i.indrelid, c.oid)::bigint, tn.nspname, t.relname
+       coalesce(i.indrelid, c.oid)::bigint, tn.nspname, t.relname,
+       EXISTS (SELECT 1 FROM pg_attribute a
+                WHERE a.attrelid = c.oid AND a.attnum > 0 AND a.attcollation <> 0)
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_index i ON i.indexrelid = c.oid
@@ -61,6 +63,7 @@ class Relation:
     table_oid: int  # for an index, its table; else the relation itself
     table_schema: str
     table_name: str
+    collated: bool = False  # an index with text keys: comparisons follow a collation
 
     @property
     def qualified(self) -> str:
@@ -97,7 +100,14 @@ def names(dbapi_connection: Any, oids: set[int]) -> dict[int, Relation]:
         cur.execute(_NAMES, (sorted(oids),))
         return {
             int(row[0]): Relation(
-                int(row[0]), row[1], row[2], row[3], int(row[4]), row[5] or row[1], row[6] or row[2]
+                int(row[0]),
+                row[1],
+                row[2],
+                row[3],
+                int(row[4]),
+                row[5] or row[1],
+                row[6] or row[2],
+                bool(row[7]),
             )
             for row in cur.fetchall()
         }

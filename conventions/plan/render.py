@@ -12,7 +12,14 @@ from typing import Any
 from conventions import logs
 from conventions.plan import gate
 from conventions.plan.locks import strength
-from conventions.plan.report import Plan, RevisionPlan, StatementPlan, shorten, statement_json
+from conventions.plan.report import (
+    LockPlan,
+    Plan,
+    RevisionPlan,
+    StatementPlan,
+    shorten,
+    statement_json,
+)
 
 HEADERS = ("statement", "lock", "blocks", "rewrite/scan", "target rows", "est. hold")
 
@@ -34,6 +41,20 @@ def _work(s: StatementPlan) -> str:
     if s.estimate.data_dependent:
         parts.append("data-dependent")
     return ", ".join(parts) or "-"
+
+
+def _grouped(locks: list[LockPlan]) -> list[tuple[LockPlan, int]]:
+    """Fold the index locks a table statement takes into its table's row, same mode."""
+    tables = {(lock.relation, lock.mode) for lock in locks if lock.kind == "table"}
+    folded: dict[tuple[str, str], int] = {}
+    rows: list[tuple[LockPlan, int]] = []
+    for lock in locks:
+        owner = (lock.table, lock.mode)
+        if lock.kind == "index" and owner in tables:
+            folded[owner] = folded.get(owner, 0) + 1
+        else:
+            rows.append((lock, 0))
+    return [(lock, folded.get((lock.relation, lock.mode), 0)) for lock, _ in rows]
 
 
 def _table_rows(rev: RevisionPlan, width: int) -> list[tuple[str, ...]]:
@@ -66,15 +87,16 @@ def _table_rows(rev: RevisionPlan, width: int) -> list[tuple[str, ...]]:
                 )
             )
             label = "″"
-        for lock in existing:
-            blocks = ", ".join(lock.blocking) or ("nothing (new)" if lock.new else "nothing")
+        for lock, indexes in _grouped(existing):
+            blocks = ", ".join(lock.blocking) or "nothing"
+            more = f" (+{indexes} index{'es' if indexes > 1 else ''})" if indexes else ""
             rows.append(
                 (
                     label,
-                    f"{lock.mode} {lock.relation}",
+                    f"{lock.mode} {lock.relation}{more}",
                     blocks,
                     _work(s),
-                    "new" if lock.new else _rows(lock.target_rows),
+                    _rows(lock.target_rows),
                     gate.seconds_text(lock.hold_seconds),
                 )
             )
@@ -130,7 +152,7 @@ def _summary(plan: Plan) -> str:
         r = plan.rates
         rates = (
             f"; per row on scratch: rewrite {r.rewrite * 1e6:.2f} µs, scan {r.scan * 1e6:.2f} µs,"
-            f" index {r.index * 1e6:.2f} µs"
+            f" index {r.index * 1e6:.2f} µs (text keys {r.text_index * 1e6:.2f} µs)"
         )
     revision = ", ".join(plan.start) or "base"
     return (
@@ -178,6 +200,7 @@ def as_json(plan: Plan, failures: list[gate.Failure] | None = None) -> dict[str,
             if rates is None
             else {
                 "rewrite": rates.rewrite,
+                "text_index": rates.text_index,
                 "scan": rates.scan,
                 "index": rates.index,
                 "calibration_rows": rates.rows,

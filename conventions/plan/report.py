@@ -37,6 +37,7 @@ def shorten(sql: str, width: int = SHORT) -> str:
 @dataclass
 class LockPlan:
     relation: str
+    table: str  # the table an index belongs to (the relation itself for a table)
     kind: str
     mode: str
     blocks: tuple[str, ...]  # of application traffic on the target: reads, writes
@@ -137,6 +138,7 @@ def revision_plan(
             locks.append(
                 LockPlan(
                     rel.qualified,
+                    rel.table,
                     _KINDS.get(rel.kind, rel.kind),
                     lock.mode,
                     blocks(lock.mode),
@@ -169,6 +171,7 @@ def revision_plan(
 def lock_json(lock: LockPlan) -> dict[str, Any]:
     return {
         "relation": lock.relation,
+        "table": lock.table,
         "kind": lock.kind,
         "mode": lock.mode,
         "blocks": list(lock.blocking),

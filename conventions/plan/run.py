@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from alembic.runtime.migration import MigrationContext
@@ -75,7 +75,15 @@ def read_target(url: URL) -> sizes.TargetSizes:
     return sizes.TargetSizes(tables, tuple(heads), f"database {mask(url)}", str(version))
 
 
-def make_plan(project: Project, request: Request) -> report.Plan:
+def make_plan(
+    project: Project, request: Request, on_ready: Callable[[report.Plan], None] | None = None
+) -> report.Plan:
+    """Plan ``request``; ``on_ready`` gets the plan before the scratch database is dropped.
+
+    Dropping a database whose files were just written waits for the server to flush
+    them, a noticeable part of a run on a busy machine: printing the result first
+    lets the reader see it while the clean-up finishes.
+    """
     if request.stats is not None:
         target = request.stats
     elif request.target is not None and not request.rows:
@@ -91,37 +99,45 @@ def make_plan(project: Project, request: Request) -> report.Plan:
     plan = report.Plan([], target, None, request.threshold, start=tuple(lower))
     server = ScratchServer(request.scratch_url, prefix=f"plan_{uuid.uuid4().hex[:8]}")
     try:
-        with scratch.scratch_database(server) as url, scratch.quiet():
-            engine = engine_for(url)
-            try:
-                started = time.perf_counter()
-                with engine.connect() as connection:
-                    plan.scratch_version = str(
-                        connection.execute(text("SHOW server_version")).scalar()
-                    )
-                    connection.commit()
-                    for rev in applied:
-                        try:
-                            upgrade_one(project, connection, rev.revision)
-                        except Exception as err:  # the user's history, not our bug
-                            raise ScratchBuildFailed(
-                                project.label(rev.revision), _first(err)
-                            ) from err
-                plan.scratch_seconds = time.perf_counter() - started
-                started = time.perf_counter()
-                tracer = Tracer(engine, url)
-                _trace(project, engine, tracer, pending, plan)
-                tracer.detach()
-                plan.trace_seconds = time.perf_counter() - started
-                if model.needs_rates(tracer.statements):
-                    plan.rates = model.calibrate(url)
-                _assemble(project, tracer, pending, plan)
-            finally:
-                engine.dispose()
+        with scratch.scratch_database(server) as url:
+            with scratch.quiet():
+                _on_scratch(project, url, applied, pending, plan)
+            _version_note(plan)
+            if on_ready is not None:
+                on_ready(plan)
     finally:
         server.close()
-    _version_note(plan)
     return plan
+
+
+def _on_scratch(
+    project: Project, url: URL, applied: Sequence, pending: Sequence, plan: report.Plan
+) -> None:
+    """Build the target's revision (untraced), trace the pending ones, calibrate, model."""
+    engine = engine_for(url)
+    try:
+        started = time.perf_counter()
+        with engine.connect() as connection:
+            plan.scratch_version = str(connection.execute(text("SHOW server_version")).scalar())
+            connection.commit()
+            for rev in applied:
+                try:
+                    upgrade_one(project, connection, rev.revision)
+                except Exception as err:  # the user's history, not our bug
+                    raise ScratchBuildFailed(project.label(rev.revision), _first(err)) from err
+        plan.scratch_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        tracer = Tracer(engine, url)
+        try:
+            _trace(project, engine, tracer, pending, plan)
+        finally:
+            tracer.detach()
+        plan.trace_seconds = time.perf_counter() - started
+        if model.needs_rates(tracer.statements):
+            plan.rates = model.calibrate(url)
+        _assemble(project, tracer, pending, plan)
+    finally:
+        engine.dispose()
 
 
 def _trace(project: Project, engine, tracer: Tracer, pending: Sequence, plan: report.Plan) -> None:

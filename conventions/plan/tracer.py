@@ -32,25 +32,44 @@ from conventions.plan.watch import LockWatcher, concurrent
 
 _PENDING = "conventions_plan_pending"
 _QUIET = ("SELECT", "SHOW", "SET", "RESET", "WITH")
-# Statements that take no lock on a user relation and change nothing: transaction
-# control, settings, and reads of the catalog only (the house ops' and Alembic's
-# own checks). They are not probed, which halves the cost of a trace.
 _CONTROL = re.compile(
     r"^\s*(?:(?:SAVEPOINT|RELEASE|ROLLBACK|PREPARE|DEALLOCATE|SET|RESET|SHOW)\b|EXECUTE\s+house_)",
     re.IGNORECASE,
 )
 _SOURCES = re.compile(r"\b(?:FROM|JOIN)\s+([\w.\"]+)", re.IGNORECASE)
+_TARGETS = re.compile(
+    r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE(?:\s+IF\s+NOT\s+EXISTS)?|SCHEMA(?:\s+IF\s+NOT\s+EXISTS)?)"
+    r"\s+([\w.\"]+)",
+    re.IGNORECASE,
+)
 _CATALOG = ("pg_", "information_schema.", "pg_catalog.", '"pg_')
 
 
 def catalog_only(statement: str) -> bool:
-    """Whether ``statement`` cannot lock, scan or change a user relation."""
+    """Whether ``statement`` cannot lock, scan or change a user relation.
+
+    Transaction control, settings, reads of the catalog only (the house ops' and
+    Alembic's own checks), and the runtime's bookkeeping (the version table, the
+    history schema) are not probed, which halves the cost of a trace.
+    """
     if _CONTROL.match(statement):
         return True
+    if re.match(r"^\s*(SELECT|INSERT|UPDATE|CREATE\s+(TABLE|SCHEMA))\b", statement, re.I):
+        targets = _TARGETS.findall(statement)
+        if targets and all(_bookkeeping_name(name) for name in targets):
+            return True
     if not re.match(r"^\s*SELECT\b", statement, re.IGNORECASE) or "FOR UPDATE" in statement.upper():
         return False
     sources = _SOURCES.findall(statement)
     return all(name.lower().startswith(_CATALOG) for name in sources)
+
+
+def _bookkeeping_name(name: str) -> bool:
+    parts = name.replace('"', "").lower().split(".")
+    return parts[-1] in ("alembic_version", "migration_history") or parts[0] in (
+        "migration_meta",
+        "migration_archive",
+    )
 
 
 @dataclass
