@@ -8,10 +8,10 @@ ALEMBIC := $(BIN)/alembic
 CONV := $(BIN)/python -m conventions
 
 .DEFAULT_GOAL := help
-.PHONY: help migrate rollback revision status inspect lint test bench db-stop psql clean lock
+.PHONY: help migrate rollback revision status inspect plan lint test bench db-stop psql clean lock
 # make passes command-line variables (m=…, t=…) to recipes' environment; the recipes
 # read them as $$m / $$t so quotes or $( in a message never reach the shell as code.
-export m t
+export m t a
 
 help: ## List every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -38,6 +38,9 @@ status: $(STAMP) ## Show applied/pending revisions, heads, drift and recent hist
 inspect: $(STAMP) ## Show a table's columns, indexes and constraints: make inspect t=offers
 	@test -n "$$t" || { echo 'usage: make inspect t=TABLE' >&2; exit 2; }
 	@$(CONV) inspect "$$t"
+
+plan: $(STAMP) ## Show what pending migrations will lock, rewrite and block on the target (make plan a="--check")
+	@$(CONV) plan $$a
 
 lint: $(STAMP) ## Run ruff, the house lint (no Enum types, applied migrations unchanged) and squawk
 	@$(BIN)/ruff check .

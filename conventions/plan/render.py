@@ -189,6 +189,7 @@ def as_json(plan: Plan, failures: list[gate.Failure] | None = None) -> dict[str,
     return {
         "target": {
             "source": plan.sizes.source,
+            "database": plan.sizes.database,
             "revision": list(plan.sizes.revision or ()),
             "server_version": plan.sizes.server_version,
         },

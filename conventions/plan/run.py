@@ -72,7 +72,9 @@ def read_target(url: URL) -> sizes.TargetSizes:
             connection.rollback()
     finally:
         engine.dispose()
-    return sizes.TargetSizes(tables, tuple(heads), f"database {mask(url)}", str(version))
+    return sizes.TargetSizes(
+        tables, tuple(heads), f"database {url.database}", str(version), database=mask(url)
+    )
 
 
 def make_plan(

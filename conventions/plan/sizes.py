@@ -97,8 +97,9 @@ class TargetSizes:
 
     tables: dict[str, Size]
     revision: tuple[str, ...] | None
-    source: str  # "database", "stats file PATH", "--rows"
+    source: str  # "database NAME", "stats file PATH", "--rows"
     server_version: str | None = None
+    database: str | None = None  # the target's URL, password masked
 
     def get(self, schema: str, name: str) -> Size | None:
         return self.tables.get(f"{schema}.{name}")
@@ -167,7 +168,9 @@ def load(path: Path) -> TargetSizes:
             "stats file",
         )
     revision = tuple(data.get("revision") or ())
-    return TargetSizes(tables, revision, f"stats file {path}", data.get("server_version"))
+    return TargetSizes(
+        tables, revision, f"stats file {path}", data.get("server_version"), data.get("database")
+    )
 
 
 _COUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)\s*$")
