@@ -9,8 +9,11 @@ outside the project (the standard library, SQLAlchemy) are never opened.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
+import sys
 from pathlib import Path
+from typing import Any
 
 from conventions.lint.facts import ModuleFacts, gather
 from conventions.lint.names import LITERAL_NAMES, PY_ENUM_BASES, STAR_EXPORTS
@@ -33,6 +36,17 @@ class Project:
         self._where: dict[tuple[str, str], str | None] = {}
         self._directories: dict[str, tuple[str, str]] = {}  # dir -> (root, package)
         self._enum_memo: dict[tuple[str, str], bool] = {}
+        self.origins: dict[tuple[str, str], Any] = {}  # conventions.lint.origins' memo
+        self.spellings: dict[str, frozenset[str]] = {}  # module path -> names that spell Enum
+        # Shared by every file of one run: native enum type names some file creates or
+        # extends, and column TYPE changes to judge against them at the end.
+        self.enum_types: set[str] = set()
+        self.retypes: list[Any] = []
+        self._index: dict[str, list[str]] | None = None  # top-level name -> roots holding it
+        self._libraries: dict[str, str | None] = {}  # top-level name -> its directory
+        # Names a Mapped[...]/SQLModel field uses that no root, repository directory or
+        # installed library defines: module -> places, reported once (stderr notice).
+        self.unresolved: dict[str, list[str]] = {}
 
     # -- locating files and modules ------------------------------------------------
 
@@ -73,6 +87,54 @@ class Project:
             if path is not None:
                 return self._load(path)
         return None
+
+    def locate(self, name: str, near: ModuleFacts) -> tuple[str, ModuleFacts | None]:
+        """Find module ``name`` anywhere: roots, then the repository, then installed libraries.
+
+        Returns ``("project" | "repository" | "library", facts)``, ``("stdlib", None)``
+        for the standard library (never read: its enums are not column types anyone
+        maps implicitly), or ``("missing", None)``. Only asked when a ``Mapped[X]``
+        needs to know whether ``X`` is an enum, so the repository walk and the library
+        look-up happen at most once per top-level name.
+        """
+        found = self.module(name, near)
+        if found is not None:
+            return "project", found
+        top = name.partition(".")[0]
+        if top in sys.stdlib_module_names:
+            return "stdlib", None
+        for root in self._repository_roots(top):
+            path = self._find(root, name)
+            if path is not None:
+                return "repository", self._load(path)
+        library = self._library(top)
+        if library is not None:
+            parent = os.path.dirname(library)
+            path = self._find(parent, name)
+            if path is not None:
+                return "library", self._load(path)
+            return "library", None
+        return "missing", None
+
+    def _repository_roots(self, top: str) -> list[str]:
+        """Directories under the first root that hold a package or module named ``top``."""
+        if self._index is None:
+            self._index = _index_repository(self.roots[0]) if self.roots else {}
+        return self._index.get(top, [])
+
+    def _library(self, top: str) -> str | None:
+        """The installed package directory (or module file) for ``top``, never imported."""
+        if top not in self._libraries:
+            where = None
+            try:
+                spec = importlib.util.find_spec(top)  # a top-level name imports nothing
+            except (ImportError, ValueError):
+                spec = None
+            if spec is not None:
+                locations = list(spec.submodule_search_locations or [])
+                where = locations[0] if locations else spec.origin
+            self._libraries[top] = where
+        return self._libraries[top]
 
     def _find(self, root: str, name: str) -> str | None:
         key = (root, name)
@@ -144,7 +206,14 @@ class Project:
         return self._enum_memo[key]
 
     def annotation_map_keys(self, facts: ModuleFacts, cls: str) -> list[Symbol]:
-        """Return what ``cls`` and its bases map in ``type_annotation_map`` (not to Enum)."""
+        """Return what ``cls`` and its bases map in ``type_annotation_map`` to a non-Enum.
+
+        What a key maps to is resolved through the imports, so ``saEnum(MyEnum)`` for
+        ``from sqlalchemy import Enum as saEnum`` (or a project alias of it) is an Enum
+        entry, not an override that would hide every ``Mapped[MyEnum]``.
+        """
+        from conventions.lint.origins import dotted_origin  # origins builds on this module
+
         found: list[Symbol] = []
         seen: set[tuple[str, str]] = set()
         todo: list[tuple[ModuleFacts, str]] = [(facts, cls)]
@@ -153,9 +222,45 @@ class Project:
             if (owner.path, name) in seen or len(seen) > _MAX_DEPTH * 4:
                 continue
             seen.add((owner.path, name))
-            found.extend(self.resolve(owner, key) for key in owner.annotation_maps.get(name, ()))
+            for key, value in owner.annotation_maps.get(name, ()):
+                origin = dotted_origin(self, owner, value) if value else None
+                if origin is None or not origin.is_type:
+                    found.append(self.resolve(owner, key))
             for base in owner.classes.get(name, ()):
                 base_owner, base_name = self.resolve(owner, base)
                 if base_owner is not None and base_name in base_owner.classes:
                     todo.append((base_owner, base_name))
         return found
+
+
+_SKIP_DIRECTORIES = frozenset(
+    {"node_modules", "__pycache__", "site-packages", "venv", "env", "build", "dist", "htmlcov"}
+)
+_INDEX_LIMIT = 20_000  # directories: a bound on the one walk, for very large checkouts
+
+
+def _index_repository(top: str) -> dict[str, list[str]]:
+    """Map each top-level package or module name to the directories that hold it.
+
+    A monorepo's ``packages/shared/src/shared/enums.py`` is importable as
+    ``shared.enums`` from ``packages/shared/src``; that directory becomes a root for
+    ``shared`` even though nobody listed it.
+    """
+    index: dict[str, list[str]] = {}
+    seen = 0
+    for directory, subdirs, files in os.walk(top):
+        seen += 1
+        if seen > _INDEX_LIMIT:
+            break
+        subdirs[:] = sorted(
+            d for d in subdirs if not d.startswith(".") and d not in _SKIP_DIRECTORIES
+        )
+        if "__init__.py" in files:
+            parent, name = os.path.split(directory)
+            if not os.path.isfile(os.path.join(parent, "__init__.py")):
+                index.setdefault(name, []).append(parent)
+        else:
+            for file in files:
+                if file.endswith(".py"):
+                    index.setdefault(file[:-3], []).append(directory)
+    return index
