@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 _PY_ENUM_FACTORIES = frozenset({"Enum", "IntEnum", "StrEnum", "Flag", "IntFlag"})
 _NESTED = ("body", "orelse", "finalbody")
+_TYPE_CHECKING = frozenset({"TYPE_CHECKING", "typing.TYPE_CHECKING"})
 # Statements that hold no import, class or assignment the lint asks about.
 _LEAVES = frozenset(
     {
@@ -143,6 +144,10 @@ def gather(
             if cls is None and not local:
                 facts.functions[stmt.name] = stmt  # type: ignore[attr-defined,assignment]
             gather(stmt.body, facts, local=True)  # type: ignore[attr-defined]
+        elif kind is ast.If and dotted(stmt.test) in _TYPE_CHECKING:  # type: ignore[attr-defined,arg-type]
+            # Annotations for type checkers only: the column is defined elsewhere (else:).
+            gather(stmt.body, facts, mapped=None, cls=cls, local=local)  # type: ignore[attr-defined]
+            gather(stmt.orelse, facts, mapped=mapped, cls=cls, local=local)  # type: ignore[attr-defined]
         else:
             for name in _NESTED:
                 nested = getattr(stmt, name, None)

@@ -47,6 +47,7 @@ class Project:
         # Names a Mapped[...]/SQLModel field uses that no root, repository directory or
         # installed library defines: module -> places, reported once (stderr notice).
         self.unresolved: dict[str, list[str]] = {}
+        self._ancestors: set[tuple[str, str]] | None = None
 
     # -- locating files and modules ------------------------------------------------
 
@@ -204,6 +205,32 @@ class Project:
                 self.is_enum(owner, base, depth + 1) for base in bases
             )
         return self._enum_memo[key]
+
+    def table_ancestors(self) -> set[tuple[str, str]]:
+        """(path, class) of every class a SQLModel ``table=True`` class inherits from.
+
+        SQLModel turns inherited fields into columns of the table class; the field's
+        line (in the base) is where the fix goes. Computed once, after every file is read.
+        """
+        if self._ancestors is None:
+            found: set[tuple[str, str]] = set()
+            todo = [
+                (facts, cls)
+                for facts in list(self._by_path.values())
+                if facts is not None
+                for cls in facts.table_classes
+            ]
+            while todo:
+                owner, cls = todo.pop()
+                for base in owner.classes.get(cls, ()):
+                    base_owner, name = self.resolve(owner, base)
+                    if base_owner is not None and name in base_owner.classes:
+                        key = (base_owner.path, name)
+                        if key not in found:
+                            found.add(key)
+                            todo.append((base_owner, name))
+            self._ancestors = found
+        return self._ancestors
 
     def annotation_map_keys(self, facts: ModuleFacts, cls: str) -> list[Symbol]:
         """Return what ``cls`` and its bases map in ``type_annotation_map`` to a non-Enum.

@@ -108,6 +108,14 @@ def _call(scan: FileScan, node: ast.Call, ctx: int, stack: list[tuple[object, in
                 stack.extend((arg, ctx) for arg in node.args)
                 stack.extend((kw.value, ctx) for kw in node.keywords)
                 return
+        elif leaf == "partial" and node.args:
+            origin = scan.enum_target(node.args[0])
+            if origin is not None:  # partial(sa.Enum, native_enum=False): the keywords apply
+                if ctx != EXISTING:
+                    _enum_reference(scan, node.args[0], origin, ctx, call=node)
+                stack.extend((arg, ctx) for arg in node.args[1:])
+                stack.extend((kw.value, ctx) for kw in node.keywords)
+                return
         elif leaf in _TEXT_CALLS or leaf.endswith(("Error", "Exception", "Warning")):
             ctx = TEXT if ctx == PLAIN else ctx
         elif leaf in _TYPE_CHECKS and kind is ast.Name and len(node.args) == 2:

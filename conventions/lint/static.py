@@ -247,6 +247,7 @@ class FileScan:
             return
         self.lower = self.source.lower()
         self._spellings()
+        self.uses_sqlmodel = any(t.startswith("sqlmodel") for t in self.facts.aliases.values())
         for cls, stmt in self._mapped:
             candidate = mapped_candidate(self, cls, stmt)
             if candidate is not None:
@@ -346,7 +347,8 @@ class FileScan:
                     self.modules.add(name)
                     leaves |= names
             elif has_word and _used_as_flask_db(self.source, name):
-                spelled[name] = Origin("sqlalchemy", via=f"{name} (Flask-SQLAlchemy)")
+                via = f"{name}, used as a Flask-SQLAlchemy instance"
+                spelled[name] = Origin("sqlalchemy", via=via)
         if has_word or spelled or self.modules:
             for name in (*facts.values, *facts.instances, *facts.functions, *facts.classes):
                 if name not in spelled:
