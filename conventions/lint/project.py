@@ -37,6 +37,7 @@ class Project:
         self._directories: dict[str, tuple[str, str]] = {}  # dir -> (root, package)
         self._enum_memo: dict[tuple[str, str], bool] = {}
         self.origins: dict[tuple[str, str], Any] = {}  # conventions.lint.origins' memo
+        self.imports: dict[tuple[str, str], Any] = {}  # (root, import target) -> spelling
         self.spellings: dict[str, frozenset[str]] = {}  # module path -> names that spell Enum
         # Shared by every file of one run: native enum type names some file creates or
         # extends, and column TYPE changes to judge against them at the end.
