@@ -162,3 +162,51 @@ def test_other_newer_features_are_named(tmp_path: Path, line: str, needs: str) -
     else:
         (finding,) = findings
         assert finding.code == "HSE008" and needs in finding.message
+
+
+def test_messages_name_the_helper_the_instance_and_the_fix() -> None:
+    rendered = {
+        (Path(f.path).name, f.line): f.message
+        for f in lint_paths([FIXTURES / "shop", FIXTURES / "billing", FIXTURES / "sqlmodel_app"])
+    }
+    assert rendered[("models.py", 36)] == (
+        "EnumColumn (sqlalchemy.Enum, defined as shop.types.EnumColumn) makes a native ENUM "
+        "type; use conventions.Choice (VARCHAR + named CHECK)"
+    )
+    assert rendered[("invoices.py", 16)] == (
+        "database.Enum (sqlalchemy.Enum, through shop.db.db) makes a native ENUM type; use "
+        "conventions.Choice (VARCHAR + named CHECK)"
+    )
+    assert rendered[("heroes.py", 14)] == (
+        "status: Status in a SQLModel table has no sa_type, so SQLModel makes Status (an "
+        "enum.Enum) a native ENUM; write Field(sa_type=Choice(Status))"
+    )
+    (extend,) = [
+        f.message for f in lint_paths([FIXTURES / "migrations" / "extend_enum.py"]) if f.line == 25
+    ]
+    assert extend == (
+        "ALTER TYPE mood (ENUM_NAME) ADD VALUE keeps the native ENUM mood (ENUM_NAME) in use; "
+        "convert the column to a Choice (VARCHAR + named CHECK) and change its values with "
+        "op.alter_choices"
+    )
+
+
+def test_a_column_type_change_is_judged_against_types_other_files_create(tmp_path: Path) -> None:
+    """The enum type is created in one migration and a column moved onto it in a later one."""
+    write(
+        tmp_path / "versions" / "a.py",
+        'from alembic import op\nrevision = "a"\n\ndef upgrade():\n'
+        "    op.execute(\"CREATE TYPE tier AS ENUM ('a')\")  # noqa: HSE007\n",
+    )
+    later = write(
+        tmp_path / "versions" / "b.py",
+        'from alembic import op\nrevision = "b"\n\ndef upgrade():\n'
+        '    op.execute("ALTER TABLE t ALTER COLUMN c TYPE tier USING c::tier")\n'
+        '    op.execute("ALTER TABLE t ALTER COLUMN d TYPE plain_domain USING d::plain_domain")\n',
+    )
+    findings = lint_paths([tmp_path / "versions"], project=Project([tmp_path]))
+    assert [(Path(f.path).name, f.line, f.col, f.code) for f in findings] == [
+        ("b.py", 5, 31, "HSE014")
+    ]
+    alone = lint_paths([later], project=Project([tmp_path]))
+    assert alone == []  # nothing says tier is an enum when only b.py is read

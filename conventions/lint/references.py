@@ -216,7 +216,13 @@ def _sql(scan: FileScan, node: ast.expr, text: str) -> None:
                     sql.PendingRetype(scan.shown, position.line, position.col, name, comments)
                 )
         else:
-            scan.report(position, "HSE014", sql.extend_message(statement.name, statement.kind))
+            names = _names(scan, statement.name)
+            for name in names:
+                scan.project.enum_types.add(sql.type_key(name))
+            shown = statement.name
+            if len(names) == 1 and names[0] != statement.name:
+                shown = f"{names[0]} ({statement.name[1:-1]})"  # mood (ENUM_NAME)
+            scan.report(position, "HSE014", sql.extend_message(shown, statement.kind))
 
 
 _FIELD = re.compile(r"^\{([A-Za-z_]\w*)\}$")
