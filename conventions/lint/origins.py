@@ -17,7 +17,7 @@ import ast
 from typing import NamedTuple
 
 from conventions.lint.facts import ModuleFacts, dotted
-from conventions.lint.names import ENUM_TYPES, MODULE_PREFIXES
+from conventions.lint.names import ENUM_TYPES, EXTERNAL_HEADS, MODULE_PREFIXES
 from conventions.lint.project import Project
 
 # Flask-SQLAlchemy's extension class: its instances expose every sqlalchemy name.
@@ -213,7 +213,20 @@ def module_spellings(project: Project, facts: ModuleFacts) -> frozenset[str]:
     """The names a project module defines that spell an Enum type or a namespace (memoised)."""
     known = project.spellings.get(facts.path)
     if known is None:
+        project.spellings[facts.path] = frozenset()  # cycle guard: two modules star each other
         names = (*facts.values, *facts.instances, *facts.functions, *facts.classes)
-        known = frozenset(n for n in names if local_origin(project, facts, n) is not None)
+        found = {n for n in names if local_origin(project, facts, n) is not None}
+        for name, target in facts.aliases.items():  # re-exports: from .extensions import db
+            if name.startswith("_") or target.partition(".")[0] in EXTERNAL_HEADS:
+                if target in ENUM_TYPES or target in MODULE_PREFIXES:
+                    found.add(name)
+                continue
+            if dotted_origin(project, facts, name) is not None:
+                found.add(name)
+        for star in facts.stars:  # from .base import *: what that module spells, too
+            owner = project.module(star, facts) if star not in MODULE_PREFIXES else None
+            if owner is not None and owner is not facts:
+                found |= module_spellings(project, owner)
+        known = frozenset(found)
         project.spellings[facts.path] = known
     return known

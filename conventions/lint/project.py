@@ -175,9 +175,27 @@ class Project:
         else:
             star = next((m for m in reversed(facts.stars) if head in STAR_EXPORTS.get(m, ())), None)
             if star is None:
-                return None, name
+                return self._from_star(facts, name, depth)
             target = f"{star}.{name}"
         return self._global(target, facts, depth)
+
+    def _from_star(self, facts: ModuleFacts, name: str, depth: int) -> Symbol:
+        """``from app.enums import *``: a project module's names, last import first."""
+        head = name.partition(".")[0]
+        if depth <= _MAX_DEPTH:
+            for star in reversed(facts.stars):
+                owner = self.module(star, facts)
+                if owner is None or owner is facts:
+                    continue
+                if binds(owner, head):
+                    if head in owner.aliases and head not in owner.classes:
+                        return self.resolve(owner, name, depth + 1)  # re-exported there
+                    return owner, name  # defined there
+                if owner.stars:  # a package __init__ that star-imports its modules
+                    found = self._from_star(owner, name, depth + 1)
+                    if found[0] is not None:
+                        return found
+        return None, name
 
     def _global(self, target: str, near: ModuleFacts, depth: int) -> Symbol:
         if target in PY_ENUM_BASES or target in LITERAL_NAMES or depth > _MAX_DEPTH:
@@ -292,3 +310,14 @@ def _index_repository(top: str) -> dict[str, list[str]]:
                 if file.endswith(".py"):
                     index.setdefault(file[:-3], []).append(directory)
     return index
+
+
+def binds(facts: ModuleFacts, name: str) -> bool:
+    """Whether a module binds ``name`` at module level (what ``import *`` would bring)."""
+    return not name.startswith("_") and (
+        name in facts.classes
+        or name in facts.aliases
+        or name in facts.values
+        or name in facts.instances
+        or name in facts.functions
+    )

@@ -381,6 +381,18 @@ class FileScan:
         for star in facts.stars:
             if star in MODULE_PREFIXES:
                 bare |= STAR_EXPORTS.get(star, frozenset())
+            elif star.partition(".")[0] not in EXTERNAL_HEADS:  # from app.models import *
+                module = project.module(star, facts)
+                if module is not None and module is not facts:
+                    for name in module_spellings(project, module):
+                        origin = dotted_origin(project, module, name)
+                        if origin is None or name in spelled:
+                            continue
+                        spelled[name] = origin
+                        if origin.is_type:
+                            bare.add(name)
+                        else:
+                            namespaces.add(name)
         self.modules |= namespaces
         self.bare = frozenset(bare)
         self.leaves = frozenset(leaves | LEAF_NAMES) if self.modules else frozenset()
