@@ -192,21 +192,29 @@ def test_messages_name_the_helper_the_instance_and_the_fix() -> None:
 
 
 def test_a_column_type_change_is_judged_against_types_other_files_create(tmp_path: Path) -> None:
-    """The enum type is created in one migration and a column moved onto it in a later one."""
+    """The enum is created by one migration, a column moved onto it by a later one."""
     write(
         tmp_path / "versions" / "a.py",
         'from alembic import op\nrevision = "a"\n\ndef upgrade():\n'
         "    op.execute(\"CREATE TYPE tier AS ENUM ('a')\")  # noqa: HSE007\n",
     )
-    later = write(
-        tmp_path / "versions" / "b.py",
+    retype = (
         'from alembic import op\nrevision = "b"\n\ndef upgrade():\n'
         '    op.execute("ALTER TABLE t ALTER COLUMN c TYPE tier USING c::tier")\n'
-        '    op.execute("ALTER TABLE t ALTER COLUMN d TYPE plain_domain USING d::plain_domain")\n',
+        '    op.execute("ALTER TABLE t ALTER COLUMN d TYPE plain_domain USING d::plain_domain")\n'
     )
-    findings = lint_paths([tmp_path / "versions"], project=Project([tmp_path]))
-    assert [(Path(f.path).name, f.line, f.col, f.code) for f in findings] == [
-        ("b.py", 5, 31, "HSE014")
-    ]
-    alone = lint_paths([later], project=Project([tmp_path]))
-    assert alone == []  # nothing says tier is an enum when only b.py is read
+    later = write(tmp_path / "versions" / "b.py", retype)
+    elsewhere = write(tmp_path / "scripts" / "b.py", retype)
+    expected = [("versions/b.py", 5, 31, "HSE014")]
+
+    def found(*paths: Path) -> list[tuple[str, int, int, str]]:
+        findings = lint_paths(list(paths), project=Project([tmp_path]))
+        return [
+            (Path(f.path).relative_to(tmp_path).as_posix(), f.line, f.col, f.code) for f in findings
+        ]
+
+    assert found(tmp_path / "versions") == expected
+    # Pre-commit passes only the new file: its siblings in versions/ still say tier is an enum.
+    assert found(later) == expected
+    # Nothing near scripts/b.py declares tier: a type the lint cannot place is not guessed.
+    assert found(elsewhere) == []

@@ -15,6 +15,7 @@ HSE007/HSE014 unless they are text for people (a log line, an exception message)
 from __future__ import annotations
 
 import ast
+import os
 import re
 from typing import TYPE_CHECKING
 
@@ -212,8 +213,11 @@ def _sql(scan: FileScan, node: ast.expr, text: str) -> None:
         elif statement.kind == "retype":
             for name in _names(scan, statement.name):
                 comments = tuple(scan.comments.on(position.line, position.end_line))
+                directory = os.path.dirname(os.path.abspath(scan.path))
                 scan.project.retypes.append(
-                    sql.PendingRetype(scan.shown, position.line, position.col, name, comments)
+                    sql.PendingRetype(
+                        scan.shown, position.line, position.col, name, comments, directory
+                    )
                 )
         else:
             names = _names(scan, statement.name)

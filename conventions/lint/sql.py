@@ -13,6 +13,7 @@ name=...)``) or extends.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -163,11 +164,47 @@ class PendingRetype:
     col: int
     name: str
     comments: tuple[str, ...]
+    directory: str = ""  # where the file is: its siblings may create the type
 
     def finding(self, enum_types: set[str]) -> Finding | None:
         if type_key(self.name) not in enum_types or suppressed("HSE014", list(self.comments)):
             return None
         return Finding(self.path, self.line, self.col, "HSE014", retype_message(self.name))
+
+
+_DECLARED = re.compile(
+    rb"""\b(?:Enum|ENUM)\s*\((?:[^()]|\([^()]*\))*?\bname\s*=\s*['"]([^'"]+)['"]"""
+    rb"""|\bcreate\s+type\s+("[^"]+"|[\w.]+)\s+as\s+enum\b""",
+    re.IGNORECASE,
+)
+
+
+def sibling_enum_types(directory: str) -> set[str]:
+    """Enum type names the files of a directory declare, by a byte search (no parse).
+
+    A pre-commit run passes only the new migration; the enum it moves a column onto
+    was created years ago by a sibling in the same versions directory. Read only when
+    a column TYPE change names a type no linted file declared.
+    """
+    found: set[str] = set()
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return found
+    for name in names:
+        if not name.endswith((".py", ".sql")):
+            continue
+        try:
+            with open(os.path.join(directory, name), "rb") as file:
+                data = file.read()
+        except OSError:
+            continue
+        if b"enum" not in data.lower():
+            continue
+        for match in _DECLARED.finditer(data):
+            raw = (match.group(1) or match.group(2)).decode("utf-8", "replace")
+            found.add(type_key(raw))
+    return found
 
 
 def record(statement: EnumStatement, enum_types: set[str]) -> None:
@@ -200,7 +237,16 @@ def lint_sql_file(
         comments = comments_on_line(text, spans, line)
         if statement.kind == "retype":
             if pending is not None:
-                pending.append(PendingRetype(shown, line, col, statement.name, tuple(comments)))
+                pending.append(
+                    PendingRetype(
+                        shown,
+                        line,
+                        col,
+                        statement.name,
+                        tuple(comments),
+                        os.path.dirname(os.path.abspath(path)),
+                    )
+                )
             continue
         code = "HSE007" if statement.kind == "create" else "HSE014"
         if suppressed(code, comments):

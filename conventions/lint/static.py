@@ -81,7 +81,12 @@ def lint_paths(
         finding = candidate.check(project)
         if finding is not None:
             findings.append(finding)
+    siblings: dict[str, set[str]] = {}
     for retype in project.retypes:
+        if sql.type_key(retype.name) not in project.enum_types and retype.directory:
+            if retype.directory not in siblings:
+                siblings[retype.directory] = sql.sibling_enum_types(retype.directory)
+            project.enum_types |= siblings[retype.directory]
         finding = retype.finding(project.enum_types)
         if finding is not None:
             findings.append(finding)
