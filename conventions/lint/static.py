@@ -275,7 +275,7 @@ class FileScan:
             return
         self.lower = self.source.lower()
         self._spellings()
-        self.uses_sqlmodel = any(t.startswith("sqlmodel") for t in self.facts.aliases.values())
+        self.uses_sqlmodel = b"sqlmodel" in self.source  # a file that never says it imports none
         for cls, stmt in self._mapped:
             candidate = mapped_candidate(self, cls, stmt)
             if candidate is not None:

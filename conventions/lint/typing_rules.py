@@ -122,6 +122,9 @@ def _sqlmodel_field(scan: FileScan, cls: str, stmt: ast.AnnAssign) -> bool:
 def mapped_candidate(scan: FileScan, cls: str, stmt: ast.AnnAssign) -> Candidate | None:
     """Return a candidate for ``name: Mapped[X] [= mapped_column(...)]`` with no type,
     or for a SQLModel field ``name: X [= Field(...)]`` with no ``sa_type``/``sa_column``."""
+    value = stmt.value
+    if type(value) is ast.Call and _leaf(value.func) == "mapped_column" and _typed(value):
+        return None  # cheapest test first: most columns name their type
     annotation = stmt.annotation
     mapped = type(annotation) is ast.Subscript and _leaf(annotation.value) == "Mapped"
     if not mapped and type(annotation) is not ast.Constant:  # a string may hold "Mapped[...]"
@@ -131,10 +134,8 @@ def mapped_candidate(scan: FileScan, cls: str, stmt: ast.AnnAssign) -> Candidate
         if inner is None or type(inner) is ast.Subscript:
             return None
         return _candidate(scan, cls, stmt, annotation, inner, sqlmodel=True)
-    value = stmt.value
-    if value is not None:  # cheapest test first: most columns name their type
-        if type(value) is not ast.Call or _leaf(value.func) != "mapped_column" or _typed(value):
-            return None
+    if value is not None and (type(value) is not ast.Call or _leaf(value.func) != "mapped_column"):
+        return None
     annotation = _parsed(annotation)
     if type(annotation) is not ast.Subscript or _leaf(annotation.value) != "Mapped":
         return None
