@@ -49,6 +49,8 @@ class Project:
         # installed library defines: module -> places, reported once (stderr notice).
         self.unresolved: dict[str, list[str]] = {}
         self._ancestors: set[tuple[str, str]] | None = None
+        self._expected: set[str] = set()
+        self._parsed: dict[str, tuple[bytes, ast.Module]] = {}
 
     # -- locating files and modules ------------------------------------------------
 
@@ -150,16 +152,27 @@ class Project:
             self._where[key] = found
         return self._where[key]
 
+    def expect(self, paths: list[str]) -> None:
+        """Name the files this run will lint, so one read early for its imports is kept."""
+        self._expected = {os.path.abspath(path) for path in paths}
+
+    def take_parsed(self, path: str) -> tuple[bytes, ast.Module] | None:
+        """The source and tree of a to-be-linted file already parsed for another's imports."""
+        return self._parsed.pop(path, None)
+
     def _load(self, path: str) -> ModuleFacts | None:
         if path not in self._by_path:
             facts: ModuleFacts | None = self.new_facts(path)
             try:
                 with open(path, "rb") as file:
-                    tree = ast.parse(file.read(), filename=path)
+                    source = file.read()
+                tree = ast.parse(source, filename=path)
             except (OSError, SyntaxError, ValueError):
                 facts = None
             else:
                 gather(tree.body, facts)  # type: ignore[arg-type]
+                if path in self._expected:  # its own scan comes later: parse it once
+                    self._parsed[path] = (source, tree)
             self._by_path[path] = facts
         return self._by_path[path]
 

@@ -4,20 +4,18 @@ Expressions are only walked inside statements whose lines hold a word that could
 end a finding (an Enum spelling reachable through the file's imports, or ``AS ...
 ENUM`` for SQL), found by a byte search over the raw source. That keeps linting a
 thousand model files close to the cost of parsing them; the benchmark calls
-:func:`lint_paths`. Cross-module questions (is ``Status`` an enum?) wait until every
-file is read, so a project module that is also linted is parsed once.
+:func:`lint_paths`. Cross-module questions (is ``Status`` an enum?) are answered from
+the imported module's facts; a project module that is also linted is parsed once.
 """
 
 from __future__ import annotations
 
 import ast
-import gc
 import os
 import re
 import sys
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -55,28 +53,32 @@ def lint_paths(
 ) -> list[Finding]:
     """Lint files and directories (recursively: ``*.py``, ``*.sql``); return sorted findings.
 
-    Two passes: every file is parsed and its bindings gathered first, so a name one
-    file imports from another linted file is answered from facts already read (each
-    file parsed once); then each file's hot statements are walked. ``notices``
-    receives what the lint could not decide (a ``Mapped[X]`` whose ``X`` no root
-    defines); without a list they go to stderr, once each.
+    One pass: each file is parsed, its bindings gathered and its hot statements
+    walked, then its tree is dropped (keeping a thousand trees alive made the cycle
+    collector re-traverse them all, several times the cost of parsing). A name it
+    imports from another project module is answered from that module's facts, read
+    on first need; when that module is linted later its tree is kept from that read,
+    so no file is parsed twice. Questions that need every file (does a SQLModel table
+    inherit this class? is this column's new type an enum some migration created?)
+    wait until the end. ``notices`` receives what the lint could not decide (a
+    ``Mapped[X]`` whose ``X`` no root defines); without a list they go to stderr,
+    once each.
     """
     project = project or default_project()
     findings: list[Finding] = []
     candidates: list[Candidate] = []
-    scans: list[FileScan] = []
-    with _no_cycle_collection():
-        for path in iter_files(paths):
-            if path.endswith(".sql"):
-                findings.extend(
-                    sql.lint_sql_file(path, enum_types=project.enum_types, pending=project.retypes)
-                )
-                continue
-            scans.append(FileScan(path, project))
-        for scan in scans:
-            scan.run()
-            findings.extend(scan.findings)
-            candidates.extend(scan.candidates)
+    files = list(iter_files(paths))
+    project.expect([path for path in files if not path.endswith(".sql")])
+    for path in files:
+        if path.endswith(".sql"):
+            findings.extend(
+                sql.lint_sql_file(path, enum_types=project.enum_types, pending=project.retypes)
+            )
+            continue
+        scan = FileScan(path, project)
+        scan.run()
+        findings.extend(scan.findings)
+        candidates.extend(scan.candidates)
     for candidate in candidates:  # after every file is read: cross-module answers are cached
         finding = candidate.check(project)
         if finding is not None:
@@ -92,26 +94,6 @@ def lint_paths(
             findings.append(finding)
     _notify(project, notices)
     return sorted(set(findings))
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Pause the cycle collector while every file's tree is alive.
-
-    The first pass keeps each parsed tree until the second pass walks it. Syntax
-    trees hold no reference cycles, but the collector still re-traverses every live
-    node each time the young generation overflows into the old one, which made
-    parsing a thousand files cost several times a bare ``ast.parse`` of them
-    (measured: 1.9 s vs 0.35 s). Nothing this pass allocates needs the collector;
-    it is restored on the way out.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _notify(project: Project, notices: list[str] | None) -> None:
@@ -238,8 +220,8 @@ def _word_pattern(words: frozenset[str]) -> re.Pattern[bytes]:
 class FileScan:
     """Everything the static pass learns from one file, in one parse.
 
-    Built in two steps: the constructor parses and gathers the file's bindings (so
-    other files can ask about them), :meth:`run` walks it once every file is read.
+    Built in two steps: the constructor parses and gathers the file's bindings (or
+    takes the tree an earlier file's import already parsed), :meth:`run` walks it.
     """
 
     def __init__(self, path: str, project: Project) -> None:
@@ -256,10 +238,14 @@ class FileScan:
         self._memo: dict[str, Origin | None] = {}
         self._mapped: list[tuple[str, ast.AnnAssign]] = []
         self.tree: ast.Module | None = None
+        parsed = project.take_parsed(os.path.abspath(path))
         try:
-            with open(path, "rb") as file:
-                self.source = file.read()
-            self.tree = ast.parse(self.source, filename=path)
+            if parsed is not None:
+                self.source, self.tree = parsed
+            else:
+                with open(path, "rb") as file:
+                    self.source = file.read()
+                self.tree = ast.parse(self.source, filename=path)
         except (SyntaxError, ValueError, OSError) as err:
             self.source = b""
             self._unparsable(err)
