@@ -95,6 +95,13 @@ RULES: tuple[Rule, ...] = (
         "A rollback archives only what op.drop_column/op.drop_table drop; raw DROP, "
         "DELETE, TRUNCATE or a narrowing type change in downgrade() loses data silently.",
     ),
+    Rule(
+        "HSE014",
+        "SQL or a helper op that extends or adopts a native ENUM",
+        "ALTER TYPE ... ADD/RENAME VALUE, ALTER COLUMN ... TYPE <an enum type> and plugin ops "
+        "such as op.sync_enum_values keep a legacy ENUM in use; the way out is converting the "
+        "column to a Choice and changing values with op.alter_choices.",
+    ),
 )
 
 BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 _PY_ENUM_FACTORIES = frozenset({"Enum", "IntEnum", "StrEnum", "Flag", "IntFlag"})
 _NESTED = ("body", "orelse", "finalbody")
+_TYPE_CHECKING = frozenset({"TYPE_CHECKING", "typing.TYPE_CHECKING"})
 # Statements that hold no import, class or assignment the lint asks about.
 _LEAVES = frozenset(
     {
@@ -40,7 +41,18 @@ class ModuleFacts:
     aliases: dict[str, str] = field(default_factory=dict)  # local name -> imported dotted name
     stars: list[str] = field(default_factory=list)  # modules star-imported, in order
     classes: dict[str, list[str]] = field(default_factory=dict)  # class -> bases as written
-    annotation_maps: dict[str, list[str]] = field(default_factory=dict)  # class -> keys
+    # class -> (key, what it maps to) as written; None for a value that is not a name
+    annotation_maps: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)
+    # Module-level names that may spell an Enum type another way (resolved lazily by
+    # conventions.lint.origins): ``X = sa.Enum`` / ``X = partial(sa.Enum, ...)``
+    values: dict[str, str] = field(default_factory=dict)
+    partial_native_false: set[str] = field(default_factory=set)
+    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda] = field(
+        default_factory=dict
+    )
+    instances: dict[str, str] = field(default_factory=dict)  # ``db = SQLAlchemy()``: name -> callee
+    impls: dict[str, str] = field(default_factory=dict)  # TypeDecorator class -> its ``impl``
+    table_classes: set[str] = field(default_factory=set)  # ``class X(SQLModel, table=True)``
 
 
 def dotted(node: ast.AST) -> str | None:
@@ -73,8 +85,13 @@ def gather(
     *,
     mapped: list[tuple[str, ast.AnnAssign]] | None = None,
     cls: str | None = None,
+    local: bool = False,
 ) -> None:
-    """Fill ``facts`` from a statement list; collect class-body ``Mapped[...]`` lines."""
+    """Fill ``facts`` from a statement list; collect class-body annotated lines.
+
+    ``local``: inside a function, where only imports count (a function-local
+    ``kind = sa.Enum`` is not a module's name for anything).
+    """
     for stmt in body:
         kind = type(stmt)
         if kind in _LEAVES:
@@ -97,49 +114,102 @@ def gather(
             bases = [name for name in map(dotted, stmt.bases) if name]  # type: ignore[attr-defined]
             if cls is None:
                 facts.classes[stmt.name] = bases  # type: ignore[attr-defined]
-            gather(stmt.body, facts, mapped=mapped, cls=stmt.name)  # type: ignore[attr-defined]
+                for keyword in stmt.keywords:  # type: ignore[attr-defined]
+                    if keyword.arg == "table" and _is_true(keyword.value):
+                        facts.table_classes.add(stmt.name)  # type: ignore[attr-defined]
+            gather(stmt.body, facts, mapped=mapped, cls=stmt.name, local=local)  # type: ignore[attr-defined]
         elif kind is ast.AnnAssign:
             target = stmt.target  # type: ignore[attr-defined]
             if type(target) is ast.Name:
-                if cls is not None and mapped is not None and type(stmt.annotation) is not ast.Name:  # type: ignore[attr-defined]
+                if cls is not None and mapped is not None:
                     mapped.append((cls, stmt))  # type: ignore[arg-type]
                 if target.id == "type_annotation_map" and cls is not None:
                     _annotation_map(stmt.value, facts, cls)  # type: ignore[attr-defined]
+                elif cls is None and not local and stmt.value is not None:  # type: ignore[attr-defined]
+                    _module_value(target.id, stmt.value, facts)  # type: ignore[attr-defined]
         elif kind is ast.Assign:
             targets = stmt.targets  # type: ignore[attr-defined]
             if len(targets) == 1 and type(targets[0]) is ast.Name:
                 name = targets[0].id
                 if name == "type_annotation_map" and cls is not None:
                     _annotation_map(stmt.value, facts, cls)  # type: ignore[attr-defined]
-                elif cls is None:
-                    _functional_enum(name, stmt.value, facts)  # type: ignore[attr-defined]
+                elif name == "impl" and cls is not None:
+                    value = stmt.value  # type: ignore[attr-defined]
+                    impl = dotted(value.func if type(value) is ast.Call else value)
+                    if impl:
+                        facts.impls[cls] = impl
+                elif cls is None and not local:
+                    _module_value(name, stmt.value, facts)  # type: ignore[attr-defined]
         elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-            gather(stmt.body, facts)  # type: ignore[attr-defined]
+            if cls is None and not local:
+                facts.functions[stmt.name] = stmt  # type: ignore[attr-defined,assignment]
+            gather(stmt.body, facts, local=True)  # type: ignore[attr-defined]
+        elif kind is ast.If and dotted(stmt.test) in _TYPE_CHECKING:  # type: ignore[attr-defined,arg-type]
+            # Annotations for type checkers only: the column is defined elsewhere (else:).
+            gather(stmt.body, facts, mapped=None, cls=cls, local=local)  # type: ignore[attr-defined]
+            gather(stmt.orelse, facts, mapped=mapped, cls=cls, local=local)  # type: ignore[attr-defined]
         else:
             for name in _NESTED:
                 nested = getattr(stmt, name, None)
                 if nested:
-                    gather(nested, facts, mapped=mapped, cls=cls)
+                    gather(nested, facts, mapped=mapped, cls=cls, local=local)
             for handler in getattr(stmt, "handlers", ()):
-                gather(handler.body, facts, mapped=mapped, cls=cls)
+                gather(handler.body, facts, mapped=mapped, cls=cls, local=local)
+
+
+def _is_true(node: ast.expr) -> bool:
+    return type(node) is ast.Constant and node.value is True  # type: ignore[attr-defined]
 
 
 def _annotation_map(value: ast.expr | None, facts: ModuleFacts, cls: str) -> None:
-    """Record the keys a class's type_annotation_map sends somewhere other than Enum."""
+    """Record each type_annotation_map key with what it maps to, as written.
+
+    Whether the value is an Enum (``saEnum(...)`` for ``Enum as saEnum``, a project
+    alias) is answered through the imports later, not by its spelling here.
+    """
     if type(value) is not ast.Dict:
         return
     keys = facts.annotation_maps.setdefault(cls, [])
     for key, mapped_to in zip(value.keys, value.values, strict=True):  # type: ignore[attr-defined]
         name = dotted(key) if key is not None else None
         target = mapped_to.func if type(mapped_to) is ast.Call else mapped_to  # type: ignore[attr-defined]
-        leaf = (dotted(target) or "").rpartition(".")[2]
-        if name and leaf not in ("Enum", "ENUM"):
-            keys.append(name)
+        if name:
+            keys.append((name, dotted(target)))
 
 
-def _functional_enum(name: str, value: ast.expr, facts: ModuleFacts) -> None:
-    """``Status = enum.Enum("Status", "A B")`` is an enum class too."""
-    if type(value) is ast.Call:
-        func = dotted(value.func)  # type: ignore[attr-defined]
-        if func and func.rpartition(".")[2] in _PY_ENUM_FACTORIES:
-            facts.classes[name] = [func]
+_PARTIALS = frozenset({"partial", "functools.partial"})
+
+
+def _module_value(name: str, value: ast.expr, facts: ModuleFacts) -> None:
+    """Record what a module-level assignment may make ``name``: an enum class, another
+    spelling of a type (``EnumColumn = sa.Enum``, ``partial(sa.Enum, ...)``, a lambda),
+    or an instance (``db = SQLAlchemy()``). Only names and callees are kept."""
+    kind = type(value)
+    if kind is ast.Name or kind is ast.Attribute:
+        target = dotted(value)
+        if target:
+            facts.values[name] = target
+        return
+    if kind is ast.Lambda:
+        facts.functions[name] = value  # type: ignore[assignment]
+        return
+    if kind is not ast.Call:
+        return
+    func = dotted(value.func)  # type: ignore[attr-defined]
+    if not func:
+        return
+    if func.rpartition(".")[2] in _PY_ENUM_FACTORIES:
+        facts.classes[name] = [func]  # Status = enum.Enum("Status", "A B")
+    elif func in _PARTIALS and value.args:  # type: ignore[attr-defined]
+        target = dotted(value.args[0])  # type: ignore[attr-defined]
+        if target:
+            facts.values[name] = target
+            if any(
+                kw.arg == "native_enum"
+                and type(kw.value) is ast.Constant
+                and kw.value.value is False
+                for kw in value.keywords  # type: ignore[attr-defined]
+            ):
+                facts.partial_native_false.add(name)
+    else:
+        facts.instances[name] = func

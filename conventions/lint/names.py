@@ -25,6 +25,9 @@ ENUM_TYPES: dict[str, str] = {
     "sqlalchemy.dialects.mysql.enumerated.ENUM": "HSE002",
     "sqlalchemy.dialects.mysql.reflection.ENUM": "HSE002",
     "sqlalchemy.dialects.oracle.cx_oracle._OracleEnum": "HSE002",
+    # SQLModel re-exports SQLAlchemy's types: ``from sqlmodel import Enum``.
+    "sqlmodel.Enum": "HSE001",
+    "sqlmodel.sql.sqltypes.Enum": "HSE001",
 }
 
 # What a star import of these modules binds, for the few names that matter.
@@ -34,6 +37,7 @@ STAR_EXPORTS: dict[str, frozenset[str]] = {
     "sqlalchemy.sql.sqltypes": frozenset({"Enum"}),
     "sqlalchemy.dialects.postgresql": frozenset({"ENUM"}),
     "sqlalchemy.dialects.mysql": frozenset({"ENUM"}),
+    "sqlmodel": frozenset({"Enum"}),
     "enum": frozenset({"Enum", "IntEnum", "StrEnum", "Flag", "IntFlag"}),
 }
 
@@ -62,3 +66,35 @@ ANNOTATED_NAMES: frozenset[str] = frozenset({"typing.Annotated", "typing_extensi
 NOT_A_TYPE: frozenset[str] = frozenset(
     {"Sequence", "Identity", "Computed", "FetchedValue", "DefaultClause", "CheckConstraint"}
 )
+
+# Modules whose names are never a project's Enum spelling: an import from them is
+# answered by the tables above, without looking for a project module of that name.
+EXTERNAL_HEADS: frozenset[str] = frozenset(
+    {
+        "__future__",
+        "alembic",
+        "collections",
+        "dataclasses",
+        "datetime",
+        "decimal",
+        "enum",
+        "functools",
+        "json",
+        "os",
+        "pydantic",
+        "re",
+        "sqlalchemy",
+        "sqlmodel",
+        "sys",
+        "typing",
+        "typing_extensions",
+        "uuid",
+    }
+)
+
+# Alembic helper plugins whose ops create or change a native ENUM's values
+# (alembic-postgresql-enum's op.sync_enum_values and kin): HSE014.
+ENUM_OPS: frozenset[str] = frozenset(
+    {"sync_enum_values", "add_enum_value", "rename_enum_value", "create_enum", "alter_enum"}
+)
+ENUM_HELPER_CLASSES: frozenset[str] = frozenset({"alembic_enums.EnumMigration"})

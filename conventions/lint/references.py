@@ -2,28 +2,40 @@
 
 Only statements on "hot" lines (see :mod:`conventions.lint.static`) get here. A
 reference is a Name or Attribute chain whose dotted name, through the file's
-imports, is a SQLAlchemy Enum type; where it sits decides the code: inside
+imports (and the project's own modules, :mod:`conventions.lint.origins`), is a
+SQLAlchemy Enum type; where it sits decides the code: inside
 ``type_annotation_map`` (HSE004), a call with ``native_enum=False`` (HSE003), the
 value of ``existing_type=`` (nothing: it describes a legacy column being
-converted), ``ENUM(...).drop(bind)`` (nothing: it removes a type).
+converted), ``ENUM(...).drop(bind)`` (nothing: it removes a type). A reference that
+is not a type handed to anything is not a finding either: a class base, an
+annotation, ``isinstance(x, Enum)``, ``Enum.__init__``. SQL strings are read for
+HSE007/HSE014 unless they are text for people (a log line, an exception message).
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import re
 from typing import TYPE_CHECKING
 
 from conventions.lint import sql
-from conventions.lint.names import ENUM_TYPES
+from conventions.lint.names import ENUM_HELPER_CLASSES, ENUM_OPS, ENUM_TYPES
 from conventions.lint.report import Position
 from conventions.lint.sql_comments import strip_comments
 
 if TYPE_CHECKING:
+    from conventions.lint.origins import Origin
     from conventions.lint.static import FileScan
 
-# Where an Enum reference sits.
-PLAIN, MAP, EXISTING = 0, 1, 2
+# Where an Enum reference sits. EXISTING: not reported (existing_type=, isinstance);
+# TEXT: an argument of a log call or exception, whose strings are not SQL.
+PLAIN, MAP, EXISTING, TEXT = 0, 1, 2, 3
+
+_TEXT_CALLS = frozenset(
+    {"print", "debug", "info", "warning", "warn", "error", "exception", "critical", "log", "echo"}
+)
+_TYPE_CHECKS = frozenset({"isinstance", "issubclass"})
 
 
 def visit(scan: FileScan, root: object, context: int = PLAIN) -> None:
@@ -41,18 +53,26 @@ def visit(scan: FileScan, root: object, context: int = PLAIN) -> None:
                 if ctx != EXISTING:
                     _enum_reference(scan, node, target, ctx, call=None)  # type: ignore[arg-type]
             elif kind is ast.Attribute:
-                stack.append((node.value, ctx))  # type: ignore[attr-defined]
+                value = node.value  # type: ignore[attr-defined]
+                if scan.enum_target(value) is None:  # Enum.__init__: the type's attribute
+                    stack.append((value, ctx))
             continue
         if kind is ast.Call:
             _call(scan, node, ctx, stack)  # type: ignore[arg-type]
             continue
         if kind is ast.Constant or kind is ast.JoinedStr or kind is ast.BinOp:
-            text = string_text(node)  # type: ignore[arg-type]
+            text = string_text(node, fields=True)  # type: ignore[arg-type]
             if text is not None:
-                _sql(scan, node, text)  # type: ignore[arg-type]
+                if ctx != TEXT:
+                    _sql(scan, node, _substituted(text, node))  # type: ignore[arg-type]
                 if kind is ast.BinOp and type(node.op) is ast.Mod:  # type: ignore[attr-defined]
                     stack.append((node.right, ctx))  # type: ignore[attr-defined]
                 continue
+        if kind is ast.AnnAssign:  # the annotation is typing, never a column type
+            stack.append((node.value, ctx))  # type: ignore[attr-defined]
+            continue
+        if kind is ast.arg or kind is ast.Compare:  # an annotation; `type(x) is Enum`
+            continue
         if isinstance(node, ast.AST):
             for _name, value in ast.iter_fields(node):
                 if isinstance(value, ast.AST | list):
@@ -63,17 +83,45 @@ def _call(scan: FileScan, node: ast.Call, ctx: int, stack: list[tuple[object, in
     func = node.func
     target = scan.enum_target(func)
     if target is not None:
+        _record_type_name(scan, node)
         if ctx != EXISTING:
             _enum_reference(scan, func, target, ctx, call=node)  # type: ignore[arg-type]
         stack.extend((arg, ctx) for arg in node.args)
         stack.extend((kw.value, ctx) for kw in node.keywords)
         return
-    if type(func) is ast.Attribute and func.attr == "drop" and type(func.value) is ast.Call:
-        inner = func.value
+    kind = type(func)
+    if kind is ast.Attribute and func.attr == "drop" and type(func.value) is ast.Call:  # type: ignore[attr-defined]
+        inner = func.value  # type: ignore[attr-defined]
         if scan.enum_target(inner.func) is not None:
             # ENUM(name=...).drop(bind): removing a type, never creating one.
+            _record_type_name(scan, inner)
             stack.extend((arg, ctx) for arg in (*inner.args, *node.args))
             stack.extend((kw.value, ctx) for kw in (*inner.keywords, *node.keywords))
+            return
+    leaf = func.attr if kind is ast.Attribute else func.id if kind is ast.Name else None  # type: ignore[attr-defined]
+    if leaf is not None:
+        if (leaf in ENUM_OPS and kind is ast.Attribute) or _helper_class(scan, func):
+            _helper_op(scan, node, leaf)
+        elif leaf == "format" and kind is ast.Attribute and ctx != TEXT:
+            text = string_text(func.value, fields=True)  # type: ignore[attr-defined]
+            if text is not None:  # "ALTER TYPE {} ADD VALUE '{}'".format(name, value)
+                _sql(scan, func.value, _fill(text, "{}", node.args))  # type: ignore[attr-defined]
+                stack.extend((arg, ctx) for arg in node.args)
+                stack.extend((kw.value, ctx) for kw in node.keywords)
+                return
+        elif leaf == "partial" and node.args:
+            origin = scan.enum_target(node.args[0])
+            if origin is not None:  # partial(sa.Enum, native_enum=False): the keywords apply
+                if ctx != EXISTING:
+                    _enum_reference(scan, node.args[0], origin, ctx, call=node)
+                stack.extend((arg, ctx) for arg in node.args[1:])
+                stack.extend((kw.value, ctx) for kw in node.keywords)
+                return
+        elif leaf in _TEXT_CALLS or leaf.endswith(("Error", "Exception", "Warning")):
+            ctx = TEXT if ctx == PLAIN else ctx
+        elif leaf in _TYPE_CHECKS and kind is ast.Name and len(node.args) == 2:
+            stack.append((node.args[0], ctx))
+            stack.append((node.args[1], EXISTING))  # isinstance(x, Enum): not a column type
             return
     stack.append((func, ctx))
     stack.extend((arg, ctx) for arg in node.args)
@@ -87,8 +135,9 @@ def _call(scan: FileScan, node: ast.Call, ctx: int, stack: list[tuple[object, in
 
 
 def _enum_reference(
-    scan: FileScan, node: ast.expr, target: str, ctx: int, *, call: ast.Call | None
+    scan: FileScan, node: ast.expr, origin: Origin, ctx: int, *, call: ast.Call | None
 ) -> None:
+    target = origin.target
     if ctx == MAP:
         code, text = (
             "HSE004",
@@ -97,7 +146,7 @@ def _enum_reference(
                 "map it to conventions.Choice"
             ),
         )
-    elif call is not None and _native_enum_false(call):
+    elif origin.native_false or (call is not None and _native_enum_false(call)):
         code, text = (
             "HSE003",
             (
@@ -114,14 +163,104 @@ def _enum_reference(
 
     def message() -> str:  # built only when not silenced: unparse is the costly part
         spelling = ast.unparse(node)
+        if origin.via and not origin.via.endswith(f".{spelling}"):
+            return text.format(f"{spelling} ({target}, through {origin.via})")
+        if origin.via:
+            return text.format(f"{spelling} ({target}, defined as {origin.via})")
         return text.format(spelling if spelling == target else f"{spelling} ({target})")
 
     scan.report(node, code, message)
 
 
+def _record_type_name(scan: FileScan, call: ast.Call) -> None:
+    """Remember the native type an Enum(...) call names, for later ALTER COLUMN ... TYPE."""
+    for keyword in call.keywords:
+        if keyword.arg == "name" and type(keyword.value) is ast.Constant:
+            if isinstance(keyword.value.value, str):
+                scan.project.enum_types.add(sql.type_key(keyword.value.value))
+            return
+    if call.args and type(call.args[0]) is ast.Name:  # Enum(Status): named "status"
+        scan.project.enum_types.add(call.args[0].id.lower())
+
+
+def _helper_class(scan: FileScan, func: ast.expr) -> bool:
+    name = scan.qualify(func)
+    return name in ENUM_HELPER_CLASSES
+
+
+def _helper_op(scan: FileScan, node: ast.Call, leaf: str) -> None:
+    scan.report(
+        node,
+        "HSE014",
+        lambda: (
+            f"{ast.unparse(node.func)}(...) changes a native ENUM's values (a helper plugin's "
+            "op); convert the column to a Choice (VARCHAR + named CHECK) and change its values "
+            "with op.alter_choices"
+        ),
+    )
+
+
 def _sql(scan: FileScan, node: ast.expr, text: str) -> None:
-    for statement in sql.create_enum_statements(text):
-        scan.report(sql_position(scan, node), "HSE007", sql.create_type_message(statement.name))
+    statements = sql.enum_statements(text)
+    if not statements:
+        return
+    patterns = {"create": sql.CREATE_ENUM, "retype": sql.TYPE_CHANGE}
+    for statement in statements:
+        sql.record(statement, scan.project.enum_types)
+        position = sql_position(scan, node, patterns.get(statement.kind, sql.EXTEND_ENUM))
+        if statement.kind == "create":
+            scan.report(position, "HSE007", sql.create_type_message(statement.name))
+        elif statement.kind == "retype":
+            for name in _names(scan, statement.name):
+                comments = tuple(scan.comments.on(position.line, position.end_line))
+                directory = os.path.dirname(os.path.abspath(scan.path))
+                scan.project.retypes.append(
+                    sql.PendingRetype(
+                        scan.shown, position.line, position.col, name, comments, directory
+                    )
+                )
+        else:
+            names = _names(scan, statement.name)
+            for name in names:
+                scan.project.enum_types.add(sql.type_key(name))
+            shown = statement.name
+            if len(names) == 1 and names[0] != statement.name:
+                shown = f"{names[0]} ({statement.name[1:-1]})"  # mood (ENUM_NAME)
+            scan.report(position, "HSE014", sql.extend_message(shown, statement.kind))
+
+
+_FIELD = re.compile(r"^\{([A-Za-z_]\w*)\}$")
+
+
+def _names(scan: FileScan, name: str) -> list[str]:
+    """A type name as written, or the constants an f-string field's variable holds."""
+    match = _FIELD.match(name)
+    if match is None:
+        return [name]
+    return scan.constants(match.group(1))
+
+
+def _substituted(text: str, node: ast.expr) -> str:
+    """``"... %s ..." % name``: put ``{name}`` where the placeholder was, in order."""
+    if type(node) is not ast.BinOp or type(node.op) is not ast.Mod:  # type: ignore[attr-defined]
+        return text
+    right = node.right  # type: ignore[attr-defined]
+    values = right.elts if type(right) is ast.Tuple else [right]
+    return _fill(text, "%s", values)
+
+
+def _fill(text: str, placeholder: str, values: list[ast.expr]) -> str:
+    for value in values:
+        if placeholder not in text:
+            break
+        if type(value) is ast.Name:
+            shown = "{" + value.id + "}"
+        elif type(value) is ast.Constant and isinstance(value.value, str):
+            shown = value.value
+        else:
+            shown = "x"
+        text = text.replace(placeholder, shown, 1)
+    return text
 
 
 def sql_position(
@@ -148,24 +287,36 @@ def _native_enum_false(call: ast.Call) -> bool:
     )
 
 
-def string_text(node: ast.expr) -> str | None:
-    """Return the text of a string literal, f-string, or ``+``/``%`` of them; else None."""
+def string_text(node: ast.expr, *, fields: bool = False) -> str | None:
+    """Return the text of a string literal, f-string, or ``+``/``%`` of them; else None.
+
+    A value that is not text reads as ``x``; with ``fields``, a plain variable reads
+    as ``{name}`` so a type name held in it can be looked up.
+    """
     kind = type(node)
     if kind is ast.Constant:
         value = node.value  # type: ignore[attr-defined]
         return value if isinstance(value, str) else None
     if kind is ast.JoinedStr:
         return "".join(
-            part.value if type(part) is ast.Constant else "x"
+            part.value if type(part) is ast.Constant else _field(part.value, fields)  # type: ignore[attr-defined]
             for part in node.values  # type: ignore[attr-defined]
         )
     if kind is ast.BinOp:
         op = type(node.op)  # type: ignore[attr-defined]
         if op is ast.Mod:
-            return string_text(node.left)  # type: ignore[attr-defined]
+            return string_text(node.left, fields=fields)  # type: ignore[attr-defined]
         if op is ast.Add:  # "CREATE TYPE " + name + " AS ENUM (...)": name reads as x
-            left = string_text(node.left)  # type: ignore[attr-defined]
-            right = string_text(node.right)  # type: ignore[attr-defined]
+            left = string_text(node.left, fields=fields)  # type: ignore[attr-defined]
+            right = string_text(node.right, fields=fields)  # type: ignore[attr-defined]
             if left is not None or right is not None:
-                return (left if left is not None else "x") + (right if right is not None else "x")
+                return (left if left is not None else _field(node.left, fields)) + (  # type: ignore[attr-defined]
+                    right if right is not None else _field(node.right, fields)  # type: ignore[attr-defined]
+                )
     return None
+
+
+def _field(node: ast.expr, fields: bool) -> str:
+    if fields and type(node) is ast.Name:
+        return "{" + node.id + "}"  # type: ignore[attr-defined]
+    return "x"

@@ -4,8 +4,8 @@ Expressions are only walked inside statements whose lines hold a word that could
 end a finding (an Enum spelling reachable through the file's imports, or ``AS ...
 ENUM`` for SQL), found by a byte search over the raw source. That keeps linting a
 thousand model files close to the cost of parsing them; the benchmark calls
-:func:`lint_paths`. Cross-module questions (is ``Status`` an enum?) wait until every
-file is read, so a project module that is also linted is parsed once.
+:func:`lint_paths`. Cross-module questions (is ``Status`` an enum?) are answered from
+the imported module's facts; a project module that is also linted is parsed once.
 """
 
 from __future__ import annotations
@@ -13,40 +13,103 @@ from __future__ import annotations
 import ast
 import os
 import re
+import sys
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
-from conventions.lint import downgrade, sql
-from conventions.lint.facts import dotted, gather
-from conventions.lint.names import ENUM_TYPES, LEAF_NAMES, MODULE_PREFIXES, STAR_EXPORTS
+from conventions.lint import downgrade, sql, syntax
+from conventions.lint.facts import ModuleFacts, dotted, gather
+from conventions.lint.names import (
+    ENUM_TYPES,
+    EXTERNAL_HEADS,
+    LEAF_NAMES,
+    MODULE_PREFIXES,
+    STAR_EXPORTS,
+)
+from conventions.lint.origins import Origin, dotted_origin, local_origin, module_spellings
 from conventions.lint.project import Project
 from conventions.lint.references import MAP, visit
 from conventions.lint.report import Comments, Finding, Position, display_path, suppressed
+from conventions.lint.roots import source_roots
 from conventions.lint.typing_rules import Candidate, mapped_candidate
 from conventions.settings import project_root
 
 SUFFIXES = (".py", ".sql")
 
 
-def lint_paths(paths: Iterable[Path | str], *, project: Project | None = None) -> list[Finding]:
-    """Lint files and directories (recursively: ``*.py``, ``*.sql``); return sorted findings."""
-    project = project or Project([project_root(), Path.cwd()])
+def default_project() -> Project:
+    """The project root, its configured source roots (``[tool.conventions.lint] src``), cwd."""
+    root = project_root()
+    return Project([root, *source_roots(root), Path.cwd()])
+
+
+def lint_paths(
+    paths: Iterable[Path | str],
+    *,
+    project: Project | None = None,
+    notices: list[str] | None = None,
+) -> list[Finding]:
+    """Lint files and directories (recursively: ``*.py``, ``*.sql``); return sorted findings.
+
+    One pass: each file is parsed, its bindings gathered and its hot statements
+    walked, then its tree is dropped (keeping a thousand trees alive made the cycle
+    collector re-traverse them all, several times the cost of parsing). A name it
+    imports from another project module is answered from that module's facts, read
+    on first need; when that module is linted later its tree is kept from that read,
+    so no file is parsed twice. Questions that need every file (does a SQLModel table
+    inherit this class? is this column's new type an enum some migration created?)
+    wait until the end. ``notices`` receives what the lint could not decide (a
+    ``Mapped[X]`` whose ``X`` no root defines); without a list they go to stderr,
+    once each.
+    """
+    project = project or default_project()
     findings: list[Finding] = []
     candidates: list[Candidate] = []
-    for path in iter_files(paths):
+    files = list(iter_files(paths))
+    project.expect([path for path in files if not path.endswith(".sql")])
+    for path in files:
         if path.endswith(".sql"):
-            findings.extend(sql.lint_sql_file(path))
+            findings.extend(
+                sql.lint_sql_file(path, enum_types=project.enum_types, pending=project.retypes)
+            )
             continue
         scan = FileScan(path, project)
+        scan.run()
         findings.extend(scan.findings)
         candidates.extend(scan.candidates)
     for candidate in candidates:  # after every file is read: cross-module answers are cached
         finding = candidate.check(project)
         if finding is not None:
             findings.append(finding)
+    siblings: dict[str, set[str]] = {}
+    for retype in project.retypes:
+        if sql.type_key(retype.name) not in project.enum_types and retype.directory:
+            if retype.directory not in siblings:
+                siblings[retype.directory] = sql.sibling_enum_types(retype.directory)
+            project.enum_types |= siblings[retype.directory]
+        finding = retype.finding(project.enum_types)
+        if finding is not None:
+            findings.append(finding)
+    _notify(project, notices)
     return sorted(set(findings))
+
+
+def _notify(project: Project, notices: list[str] | None) -> None:
+    lines = []
+    for module, places in sorted(project.unresolved.items()):
+        more = f" and {len(places) - 1} more" if len(places) > 1 else ""
+        lines.append(
+            f"notice: cannot tell whether the type at {places[0]}{more} is an enum.Enum: "
+            f"module {module} is in no source root, nowhere in the repository and not "
+            "installed here. Add its directory to [tool.conventions.lint] src in pyproject.toml."
+        )
+    if notices is not None:
+        notices.extend(lines)
+    else:
+        for line in lines:
+            sys.stderr.write(line + "\n")
 
 
 def iter_files(paths: Iterable[Path | str]) -> Iterator[str]:
@@ -65,9 +128,11 @@ def iter_files(paths: Iterable[Path | str]) -> Iterator[str]:
 
 # Compound statements: the expression fields of their header (bodies are walked).
 _HEADERS: dict[type, tuple[str, ...]] = {
-    ast.ClassDef: ("decorator_list", "bases", "keywords"),
-    ast.FunctionDef: ("decorator_list", "args", "returns"),
-    ast.AsyncFunctionDef: ("decorator_list", "args", "returns"),
+    # Class bases are not column types (class Kind(str, Enum) is a Python enum whatever
+    # Enum was imported as); annotations are typing, not a type passed to a column.
+    ast.ClassDef: ("decorator_list", "keywords"),
+    ast.FunctionDef: ("decorator_list", "args"),
+    ast.AsyncFunctionDef: ("decorator_list", "args"),
     ast.If: ("test",),
     ast.While: ("test",),
     ast.For: ("target", "iter"),
@@ -85,17 +150,31 @@ _SPACE = frozenset(b" \t\r\n\\(")  # "(" and "\\": a chain split over lines
 _IDENTIFIER = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
-def _word_offsets(source: bytes, bare: frozenset[str], modules: frozenset[str]) -> list[int]:
+def _word_offsets(
+    source: bytes, bare: frozenset[str], modules: frozenset[str], leaves: frozenset[str]
+) -> list[int]:
     """Offsets where an Enum spelling can start, found by byte search.
 
-    ``bare``: names that are an Enum type by themselves (``SAEnum``), counted when not
-    after a dot. ``modules``: local names of SQLAlchemy modules (``sa``, ``postgresql``),
-    whose ``.Enum``/``.ENUM`` counts only when the dotted chain starts with one of
-    them, so ``enum.Enum`` in a file that imports ``sqlalchemy as sa`` stays cold.
-    Every Enum spelling contains ``Enum`` or ``ENUM``; only an alias without it
-    (``from sqlalchemy import Enum as E``) needs a regex.
+    ``bare``: names that are an Enum type by themselves (``SAEnum``, a project's
+    ``EnumColumn``), counted when not after a dot. ``modules``: local names of
+    namespaces (``sa``, ``postgresql``, a Flask-SQLAlchemy ``db``, a project module),
+    whose ``.<leaf>`` counts only when the dotted chain starts with one of them, so
+    ``enum.Enum`` in a file that imports ``sqlalchemy as sa`` stays cold. Most
+    spellings contain ``Enum`` or ``ENUM``; the others (an alias ``E``, a helper
+    ``status_column``) are found by one regex.
     """
     found: list[int] = []
+
+    def keep(start: int, word: str) -> None:
+        before = start - 1
+        while before >= 0 and source[before] in _SPACE:
+            before -= 1
+        if before >= 0 and source[before] == 46:  # "." : an attribute
+            if modules and word in leaves and _chain_head(source, before) in modules:
+                found.append(start)
+        elif word in bare:
+            found.append(start)
+
     for core in (b"Enum", b"ENUM"):
         index = source.find(core)
         while index != -1:
@@ -104,19 +183,14 @@ def _word_offsets(source: bytes, bare: frozenset[str], modules: frozenset[str]) 
                 start -= 1
             while end < len(source) and source[end] in _IDENTIFIER:
                 end += 1
-            word = source[start:end].decode("ascii", "replace")
-            before = start - 1
-            while before >= 0 and source[before] in _SPACE:
-                before -= 1
-            if before >= 0 and source[before] == 46:  # "." : an attribute
-                if modules and word in LEAF_NAMES and _chain_head(source, before) in modules:
-                    found.append(start)
-            elif word in bare:
-                found.append(start)
+            keep(start, source[start:end].decode("ascii", "replace"))
             index = source.find(core, end)
-    others = frozenset(word for word in bare if "Enum" not in word and "ENUM" not in word)
+    others = frozenset(
+        word for word in (bare | leaves) if "Enum" not in word and "ENUM" not in word
+    )
     if others:
-        found.extend(m.start() for m in _word_pattern(others).finditer(source))
+        for match in _word_pattern(others).finditer(source):
+            keep(match.start(), match.group().decode("ascii", "replace"))
     return found
 
 
@@ -144,32 +218,55 @@ def _word_pattern(words: frozenset[str]) -> re.Pattern[bytes]:
 
 
 class FileScan:
-    """Everything the static pass learns from one file, in one parse."""
+    """Everything the static pass learns from one file, in one parse.
+
+    Built in two steps: the constructor parses and gathers the file's bindings (or
+    takes the tree an earlier file's import already parsed), :meth:`run` walks it.
+    """
 
     def __init__(self, path: str, project: Project) -> None:
         self.path = path
+        self.project = project
         self.shown = display_path(path)
         self.findings: list[Finding] = []
         self.candidates: list[Candidate] = []
         self._text: str | None = None
         self._comments: Comments | None = None
+        self._constants: dict[str, list[str]] | None = None
         self.words: frozenset[str] = frozenset()  # names that may end an Enum reference
+        self.spelled: dict[str, Origin] = {}  # local name -> the Enum type or namespace it is
+        self._memo: dict[str, Origin | None] = {}
+        self._mapped: list[tuple[str, ast.AnnAssign]] = []
+        self.tree: ast.Module | None = None
+        parsed = project.take_parsed(os.path.abspath(path))
         try:
-            with open(path, "rb") as file:
-                self.source = file.read()
-            tree = ast.parse(self.source, filename=path)
+            if parsed is not None:
+                self.source, self.tree = parsed
+            else:
+                with open(path, "rb") as file:
+                    self.source = file.read()
+                self.tree = ast.parse(self.source, filename=path)
         except (SyntaxError, ValueError, OSError) as err:
             self.source = b""
             self._unparsable(err)
             return
         self.facts = project.new_facts(path)
         project.register(self.facts)
-        mapped: list[tuple[str, ast.AnnAssign]] = []
-        gather(tree.body, self.facts, mapped=mapped)
-        for cls, stmt in mapped:
+        gather(self.tree.body, self.facts, mapped=self._mapped)
+
+    def run(self) -> None:
+        """Walk the file once every linted file's bindings are known."""
+        tree, self.tree = self.tree, None  # the tree is not needed after this
+        if tree is None:
+            return
+        self.lower = self.source.lower()
+        self._spellings()
+        self.uses_sqlmodel = b"sqlmodel" in self.source  # a file that never says it imports none
+        for cls, stmt in self._mapped:
             candidate = mapped_candidate(self, cls, stmt)
             if candidate is not None:
                 self.candidates.append(candidate)
+        self._mapped = []
         hot = self._hot_lines()
         if hot:
             self._walk_hot(tree.body, hot)
@@ -189,6 +286,19 @@ class FileScan:
         if self._comments is None:
             self._comments = Comments(self.text)
         return self._comments
+
+    def constants(self, name: str) -> list[str]:
+        """The string constants ``name`` is assigned anywhere in the file (for SQL names)."""
+        if self._constants is None:
+            self._constants = {}
+            for node in ast.walk(ast.parse(self.source)):
+                if type(node) is ast.Assign and type(node.value) is ast.Constant:
+                    value = node.value.value
+                    if isinstance(value, str):
+                        for target in node.targets:
+                            if type(target) is ast.Name:
+                                self._constants.setdefault(target.id, []).append(value)
+        return self._constants.get(name, [])
 
     def report(
         self, position: Position | ast.AST, code: str, message: str | Callable[[], str]
@@ -210,33 +320,90 @@ class FileScan:
         if isinstance(err, SyntaxError):
             line = err.lineno or 1
             col = err.offset or 1
-            reason = f"{err.msg}"
+            reason = syntax.explain(err, self.path)
         else:
             reason = str(err)
         self.findings.append(
             Finding(self.shown, line, col, "HSE008", f"cannot parse this file: {reason}")
         )
 
+    # -- which names spell an Enum ---------------------------------------------------
+
+    def _spellings(self) -> None:
+        """Decide which local names are an Enum type or a namespace holding one.
+
+        Imports of SQLAlchemy are answered from the name table; imports from project
+        modules are followed (``from app.types import EnumColumn``, ``from app import
+        db``). A file without the word "enum" can only meet an Enum through such an
+        import, so its own definitions are examined only when it has one.
+        """
+        facts, project = self.facts, self.project
+        spelled = self.spelled
+        self.modules: set[str] = set()
+        leaves: set[str] = set()
+        has_word = b"enum" in self.lower
+        memo = project.imports
+        for name, target in facts.aliases.items():
+            if target in MODULE_PREFIXES or target in ENUM_TYPES:
+                spelled[name] = Origin(target)
+                continue
+            if target.partition(".")[0] in EXTERNAL_HEADS:
+                continue
+            key = (facts.root, target)  # an absolute target resolves the same from one root
+            if key not in memo:
+                memo[key] = _imported(project, facts, name, target)
+            origin, names = memo[key]
+            if origin is not None:
+                spelled[name] = origin
+            elif names:  # from app import types; types.EnumColumn(...)
+                self.modules.add(name)
+                leaves |= names
+            elif not names and has_word and _used_as_flask_db(self.source, name):
+                via = f"{name}, used as a Flask-SQLAlchemy instance"
+                spelled[name] = Origin("sqlalchemy", via=via)
+        if has_word or spelled or self.modules:
+            for name in (*facts.values, *facts.instances, *facts.functions, *facts.classes):
+                if name not in spelled:
+                    origin = local_origin(project, facts, name)
+                    if origin is not None:
+                        spelled[name] = origin
+        bare = {name for name, origin in spelled.items() if origin.is_type}
+        namespaces = {name for name, origin in spelled.items() if not origin.is_type}
+        for star in facts.stars:
+            if star in MODULE_PREFIXES:
+                bare |= STAR_EXPORTS.get(star, frozenset())
+            elif star.partition(".")[0] not in EXTERNAL_HEADS:  # from app.models import *
+                module = project.module(star, facts)
+                if module is not None and module is not facts:
+                    for name in module_spellings(project, module):
+                        origin = dotted_origin(project, module, name)
+                        if origin is None or name in spelled:
+                            continue
+                        spelled[name] = origin
+                        if origin.is_type:
+                            bare.add(name)
+                        else:
+                            namespaces.add(name)
+        self.modules |= namespaces
+        self.bare = frozenset(bare)
+        self.leaves = frozenset(leaves | LEAF_NAMES) if self.modules else frozenset()
+        self.words = self.bare | self.leaves
+
     # -- which lines can hold a finding ----------------------------------------------
 
     def _hot_lines(self) -> list[int]:
-        lower = self.source.lower()
-        if b"enum" not in lower:
-            return []  # every Enum spelling, alias import and AS ENUM contains the word
-        bare: set[str] = set()
-        modules: set[str] = set()
-        for name, target in self.facts.aliases.items():
-            if target in MODULE_PREFIXES:
-                modules.add(name)  # alias.….Enum is reachable
-            elif target in ENUM_TYPES:
-                bare.add(name)
-        for star in self.facts.stars:
-            if star in MODULE_PREFIXES:
-                bare |= STAR_EXPORTS.get(star, frozenset())
-        self.words = frozenset(bare | LEAF_NAMES) if modules else frozenset(bare)
-        offsets = sql.trigger_offsets(self.source, lower)
+        lower = self.lower
+        offsets: list[int] = []
+        if b"enum" in lower:
+            offsets = sql.trigger_offsets(self.source, lower)
+        if b"alter" in lower:
+            offsets.extend(sql.alter_offsets(lower))
         if self.words:
-            offsets.extend(_word_offsets(self.source, frozenset(bare), frozenset(modules)))
+            offsets.extend(
+                _word_offsets(self.source, self.bare, frozenset(self.modules), self.leaves)
+            )
+        if b"_enum" in lower or b"enummigration" in lower:
+            offsets.extend(m.start() for m in _HELPER_OPS.finditer(lower))
         if not offsets:
             return []
         offsets.sort()
@@ -258,7 +425,7 @@ class FileScan:
                 self._visit_statement(stmt)
                 continue
             inner = stmt.body[0].lineno if getattr(stmt, "body", None) else stmt.lineno + 1  # type: ignore[attr-defined]
-            if hot[start] < inner:  # decorators, bases, test, iterable...
+            if hot[start] < inner:  # decorators, test, iterable...
                 visit(self, [getattr(stmt, name) for name in header])
             for name in ("body", "orelse", "finalbody"):
                 nested = getattr(stmt, name, None)
@@ -280,11 +447,15 @@ class FileScan:
             if any(_last_name(target) == "type_annotation_map" for target in targets):
                 visit(self, stmt.value, MAP)  # type: ignore[attr-defined]
                 return
+            if kind is ast.AnnAssign:  # the annotation is typing, not a column type
+                if stmt.value is not None:  # type: ignore[attr-defined]
+                    visit(self, stmt.value)  # type: ignore[attr-defined]
+                return
         visit(self, stmt)
 
     # -- expressions -------------------------------------------------------------------
 
-    def enum_target(self, node: ast.AST) -> str | None:
+    def enum_target(self, node: ast.AST) -> Origin | None:
         """Return the Enum type a Name/Attribute refers to, or None (cheap for most names)."""
         kind = type(node)
         if kind is ast.Name:
@@ -295,8 +466,23 @@ class FileScan:
             return None
         if leaf not in self.words or type(node.ctx) is not ast.Load:  # type: ignore[attr-defined]
             return None
-        target = self.qualify(node)
-        return target if target in ENUM_TYPES else None
+        name = dotted(node)
+        if name is None:
+            return None
+        if name not in self._memo:
+            self._memo[name] = self._origin(name)
+        return self._memo[name]
+
+    def _origin(self, name: str) -> Origin | None:
+        head, _, rest = name.partition(".")
+        origin = self.spelled.get(head)
+        if origin is not None:
+            target = f"{origin.target}.{rest}" if rest else origin.target
+            if target in ENUM_TYPES:
+                return origin._replace(target=target)
+            return None
+        found = dotted_origin(self.project, self.facts, name)
+        return found if found is not None and found.is_type else None
 
     def qualify(self, node: ast.AST) -> str | None:
         """Return the dotted name an expression refers to through the imports."""
@@ -313,6 +499,32 @@ class FileScan:
                 return None
             target = f"{star}.{head}"
         return f"{target}.{rest}" if rest else target
+
+
+def _imported(
+    project: Project, facts: ModuleFacts, name: str, target: str
+) -> tuple[Origin | None, frozenset[str] | None]:
+    """What an import from outside SQLAlchemy brings: an Enum spelling, a project module
+    holding some (their names), an unknown (None, None: maybe Flask's ``db``)."""
+    origin = dotted_origin(project, facts, name)
+    if origin is not None:
+        return origin, frozenset()
+    module = project.module(target, facts)
+    if module is not None:
+        return None, module_spellings(project, module)
+    owner, _resolved = project.resolve(facts, name)
+    return None, (frozenset() if owner is not None else None)
+
+
+_HELPER_OPS = re.compile(
+    rb"sync_enum_values|add_enum_value|rename_enum_value|create_enum|alter_enum|enummigration"
+)
+
+
+def _used_as_flask_db(source: bytes, name: str) -> bool:
+    """``db`` imported from a module the lint cannot read, used as Flask-SQLAlchemy's."""
+    encoded = name.encode()
+    return encoded + b".Model" in source or encoded + b".Column(" in source
 
 
 def _last_name(node: ast.expr) -> str | None:

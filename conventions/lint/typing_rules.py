@@ -2,9 +2,13 @@
 
 SQLAlchemy 2 looks the annotation up in ``type_annotation_map``; for any
 ``enum.Enum`` subclass (IntEnum, StrEnum and Flag included) and for
-``Literal[...]`` the default answer is ``Enum``. Whether ``Status`` is an enum may
-be answered in another module, so a candidate is recorded here and checked once
-every linted file has been read.
+``Literal[...]`` the default answer is ``Enum``. SQLModel does the same for a
+table field annotated with a Python enum (``status: Status``, no ``sa_type`` /
+``sa_column``), including fields a ``table=True`` class inherits from a plain
+SQLModel base. Whether ``Status`` is an enum may be answered in another module
+(another source root, the repository, an installed library), so a candidate is
+recorded here and checked once every linted file has been read; a module found
+nowhere is reported once as a notice rather than passed in silence.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from conventions.lint.facts import ModuleFacts, dotted
-from conventions.lint.names import LITERAL_NAMES, NOT_A_TYPE
+from conventions.lint.names import EXTERNAL_HEADS, LITERAL_NAMES, NOT_A_TYPE, PY_ENUM_BASES
 from conventions.lint.project import Project, Symbol
 from conventions.lint.report import Finding, suppressed
 
@@ -32,6 +36,7 @@ class Candidate:
     type_name: str | None  # as written; None for Literal[...]
     annotation: str
     noqa_comments: list[str]
+    sqlmodel: bool = False  # a SQLModel field (no Mapped[]): a column only in a table class
 
     def check(self, project: Project) -> Finding | None:
         """Return the finding if the annotation really becomes an Enum, else None."""
@@ -47,17 +52,44 @@ class Candidate:
                 "write mapped_column(Choice([...]))"
             )
             return Finding(self.shown, self.line, self.col, code, message)
-        if not project.is_enum(self.facts, self.type_name):
+        if self.sqlmodel and not _is_table_field(project, self.facts, self.cls):
+            return None
+        if not (project.is_enum(self.facts, self.type_name) or self._enum_elsewhere(project)):
             return None
         symbol = _key(project.resolve(self.facts, self.type_name))
         if symbol in overrides or (None, "enum.Enum") in overrides:
             return None
         name = self.type_name
-        message = (
-            f"{self.annotation} has no column type, so SQLAlchemy makes {name} (an enum.Enum) "
-            f"a native ENUM; write mapped_column(Choice({name}))"
-        )
+        if self.sqlmodel:
+            message = (
+                f"{self.annotation} in a SQLModel table has no sa_type, so SQLModel makes {name} "
+                f"(an enum.Enum) a native ENUM; write Field(sa_type=Choice({name}))"
+            )
+        else:
+            message = (
+                f"{self.annotation} has no column type, so SQLAlchemy makes {name} (an enum.Enum) "
+                f"a native ENUM; write mapped_column(Choice({name}))"
+            )
         return Finding(self.shown, self.line, self.col, code, message)
+
+    def _enum_elsewhere(self, project: Project) -> bool:
+        """Look for a type no root defines in the repository and installed libraries.
+
+        A module found nowhere is noted once per module (``project.unresolved``).
+        """
+        assert self.type_name is not None
+        owner, resolved = project.resolve(self.facts, self.type_name)
+        if owner is not None or resolved in PY_ENUM_BASES or resolved in LITERAL_NAMES:
+            return False
+        module, _, attr = resolved.rpartition(".")
+        if not module or module.partition(".")[0] in EXTERNAL_HEADS:
+            return False
+        where, found = project.locate(module, self.facts)
+        if found is not None:
+            return project.is_enum(found, attr)
+        if where == "missing":
+            project.unresolved.setdefault(module, []).append(f"{self.shown}:{self.line}")
+        return False
 
 
 def _key(symbol: Symbol) -> tuple[object, str]:
@@ -65,18 +97,63 @@ def _key(symbol: Symbol) -> tuple[object, str]:
     return (owner.path if owner is not None else None, name)
 
 
-def mapped_candidate(scan: FileScan, cls: str, stmt: ast.AnnAssign) -> Candidate | None:
-    """Return a candidate for ``name: Mapped[X] [= mapped_column(...)]`` with no type."""
+def _is_table_field(project: Project, facts: ModuleFacts, cls: str) -> bool:
+    """A field of a ``table=True`` class, or of a class some table class inherits from."""
+    if cls in facts.table_classes:
+        return True
+    return (facts.path, cls) in project.table_ancestors()
+
+
+def _sqlmodel_field(scan: FileScan, cls: str, stmt: ast.AnnAssign) -> bool:
+    """``status: Status [= default | Field(...)]`` in what may be a SQLModel class."""
+    facts = scan.facts
+    if cls not in facts.table_classes and not scan.uses_sqlmodel:
+        return False
     value = stmt.value
-    if value is not None:  # cheapest test first: most columns name their type
-        if type(value) is not ast.Call or _leaf(value.func) != "mapped_column" or _typed(value):
+    if type(value) is ast.Call:
+        leaf = _leaf(value.func)
+        if leaf == "Relationship":
+            return False
+        if leaf == "Field" and any(kw.arg in ("sa_type", "sa_column") for kw in value.keywords):
+            return False
+    return True
+
+
+def mapped_candidate(scan: FileScan, cls: str, stmt: ast.AnnAssign) -> Candidate | None:
+    """Return a candidate for ``name: Mapped[X] [= mapped_column(...)]`` with no type,
+    or for a SQLModel field ``name: X [= Field(...)]`` with no ``sa_type``/``sa_column``."""
+    value = stmt.value
+    if type(value) is ast.Call and _leaf(value.func) == "mapped_column" and _typed(value):
+        return None  # cheapest test first: most columns name their type
+    annotation = stmt.annotation
+    mapped = type(annotation) is ast.Subscript and _leaf(annotation.value) == "Mapped"
+    if not mapped and type(annotation) is not ast.Constant:  # a string may hold "Mapped[...]"
+        if not _sqlmodel_field(scan, cls, stmt):
             return None
-    annotation = _parsed(stmt.annotation)
+        inner = _unwrap(annotation)
+        if inner is None or type(inner) is ast.Subscript:
+            return None
+        return _candidate(scan, cls, stmt, annotation, inner, sqlmodel=True)
+    if value is not None and (type(value) is not ast.Call or _leaf(value.func) != "mapped_column"):
+        return None
+    annotation = _parsed(annotation)
     if type(annotation) is not ast.Subscript or _leaf(annotation.value) != "Mapped":
         return None
     inner = _unwrap(annotation.slice)
     if inner is None:
         return None
+    return _candidate(scan, cls, stmt, annotation, inner)
+
+
+def _candidate(
+    scan: FileScan,
+    cls: str,
+    stmt: ast.AnnAssign,
+    annotation: ast.expr,
+    inner: ast.expr,
+    *,
+    sqlmodel: bool = False,
+) -> Candidate | None:
     if type(inner) is ast.Subscript and _leaf(inner.value) == "Literal":
         type_name = None
     else:
@@ -95,8 +172,11 @@ def mapped_candidate(scan: FileScan, cls: str, stmt: ast.AnnAssign) -> Candidate
         line=stmt.lineno,
         col=stmt.target.col_offset + 1,
         type_name=type_name,
-        annotation=ast.unparse(annotation),
+        annotation=ast.unparse(annotation)
+        if not sqlmodel
+        else ast.unparse(stmt.target) + ": " + ast.unparse(annotation),
         noqa_comments=scan.comments.on(stmt.lineno, end),
+        sqlmodel=sqlmodel,
     )
 
 
@@ -152,9 +232,13 @@ def _is_none(node: ast.expr) -> bool:
 
 
 def _typed(call: ast.Call) -> bool:
-    """Say whether mapped_column(...) names a type (a ForeignKey counts: it lends one)."""
+    """Say whether mapped_column(...) names a type (a ForeignKey counts: it lends one).
+
+    ``use_existing_column=True`` counts too: the column is a parent's, declared (and
+    reported, if it is an Enum) there.
+    """
     for keyword in call.keywords:
-        if keyword.arg == "type_":
+        if keyword.arg == "type_" or keyword.arg == "use_existing_column":
             return True
     for arg in call.args:
         if type(arg) is ast.Constant and isinstance(arg.value, str):
