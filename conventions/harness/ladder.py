@@ -264,13 +264,14 @@ class Ladder:
             bare = self._bare_at(index - 1) if work.rows else None
             retry = self._upgrade(bare.url, revision) if bare is not None else error
             if retry is not None:
-                self._break(index, f"Upgrading from empty to head stops at {label}: {retry}", label)
+                message = f"Upgrading from empty to head stops at {label}: {_first_line(retry)}"
+                self._break(index, message, label)
                 return False
             assert bare is not None
             bare.index = index
             without_rows = (
-                f"its upgrade fails on the rows the harness put in the tables ({error}), "
-                "and succeeds on tables without them"
+                f"its upgrade fails on the rows the harness put in the tables "
+                f"({_first_line(error)}), and succeeds on tables without them"
             )
             self.server.drop(work.url)
             work.url = self.server.create(template=bare.url.database, label="ladder")
@@ -352,3 +353,9 @@ def _connected(url: URL) -> Iterator[Connection]:
             yield connection
     finally:
         engine.dispose()
+
+
+def _first_line(err: BaseException) -> str:
+    """The database's own message, without SQLAlchemy's statement and help link."""
+    cause = getattr(err, "orig", None) or err
+    return (str(cause).strip().splitlines() or [type(err).__name__])[0]
