@@ -42,6 +42,7 @@ from conventions.harness.settings import HarnessSettings
 _LADDER = pytest.StashKey[Ladder]()
 _RUN = pytest.StashKey[str]()
 _NEEDS = pytest.StashKey[dict[str, int]]()  # item nodeid -> rung it clones
+_WORKERS = pytest.StashKey[list[dict[str, Any]]]()  # figures of each xdist worker
 _WORKER_RUN = "migration_harness_run"
 
 
@@ -64,14 +65,27 @@ def pytest_configure_node(node: Any) -> None:
     node.workerinput[_WORKER_RUN] = node.config.stash[_RUN]
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist, in the controller: collect a worker's harness figures."""
+    figures = getattr(node, "workeroutput", {}).get(_WORKER_RUN)
+    if figures:
+        node.config.stash.setdefault(_WORKERS, []).append(figures)
+
+
 def _shared(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """In the pytest-xdist controller: drop the templates the workers shared."""
+    """Workers report their figures; the pytest-xdist controller drops the shared templates."""
     config = session.config
-    if _shared(config) or not config.pluginmanager.hasplugin("dsession"):
+    if _shared(config):
+        ladder = config.stash.get(_LADDER, None)
+        if ladder is not None:
+            config.workeroutput[_WORKER_RUN] = _figures(ladder)  # type: ignore[attr-defined]
+        return
+    if not config.pluginmanager.hasplugin("dsession"):
         return
     server = ScratchServer()
     try:
@@ -244,16 +258,37 @@ def alembic_engine(migration_ladder: Ladder) -> Iterator[Connection]:
         yield connection
 
 
+def _figures(ladder: Ladder) -> dict[str, Any]:
+    return {
+        "revisions": len(ladder.order),
+        "climbed": ladder.climbed,
+        "seconds": ladder.build_seconds,
+        "peak": ladder.peak_templates,
+        "clones": list(ladder.clone_seconds),
+    }
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    ladder = terminalreporter.config.stash.get(_LADDER, None)
-    if ladder is None:
+    """One line: revisions, how many were climbed and how fast, disk, clone cost.
+
+    Under pytest-xdist it sums the workers: ``climbed`` equal to the revisions
+    needed (not a multiple of it) is the sign the workers shared their templates.
+    """
+    config = terminalreporter.config
+    ladder = config.stash.get(_LADDER, None)
+    workers = config.stash.get(_WORKERS, [])
+    runs = [_figures(ladder)] if ladder is not None else workers
+    if not runs:
         return
-    clones = ladder.clone_seconds
-    per_db = sorted(clones)[len(clones) // 2] if clones else 0.0
-    per_revision = ladder.build_seconds / ladder.climbed if ladder.climbed else 0.0
+    climbed = sum(r["climbed"] for r in runs)
+    seconds = sum(r["seconds"] for r in runs)
+    clones = sorted(c for r in runs for c in r["clones"])
+    per_db = clones[len(clones) // 2] if clones else 0.0
+    per_revision = seconds / climbed if climbed else 0.0
+    across = f" across {len(runs)} worker(s)" if ladder is None else ""
     terminalreporter.write_line(
-        f"migration harness: {len(ladder.order)} revision(s), {ladder.climbed} climbed in "
-        f"{ladder.build_seconds:.2f}s ({per_revision * 1000:.0f} ms per revision), at most "
-        f"{ladder.peak_templates} template(s) kept, {len(clones)} test database(s) at "
+        f"migration harness: {runs[0]['revisions']} revision(s), {climbed} climbed{across} in "
+        f"{seconds:.2f}s ({per_revision * 1000:.0f} ms per revision), at most "
+        f"{max(r['peak'] for r in runs)} template(s) kept, {len(clones)} test database(s) at "
         f"{per_db:.3f}s each (median clone)"
     )
