@@ -42,6 +42,31 @@ def one_way_reason(settings: HarnessSettings, project: Project, revision: str) -
     return str(found) if found is not None else None
 
 
+def legacy_reason(settings: HarnessSettings, project: Project, revision: str) -> str | None:
+    """Return why ``revision`` is legacy (at or before ``legacy_until``), or None.
+
+    A legacy revision was written, and applied, before the project took up the
+    conventions: its file cannot be edited any more, so what only the conventions
+    ask of it (idempotent upgrades, no native ENUM) is reported, not failed.
+    """
+    if settings.legacy_until is None:
+        return None
+    order = [script.revision for script in project.revisions()]
+    until = _resolve(project, settings.legacy_until)
+    if until is None or order.index(revision) > order.index(until):
+        return None
+    return (
+        f"legacy revision (legacy_until = {settings.legacy_until}): written before the conventions"
+    )
+
+
+def _resolve(project: Project, name: str) -> str | None:
+    for script in project.revisions():
+        if name in (script.revision, Path(script.path).stem):
+            return script.revision
+    return None
+
+
 def data_change(settings: HarnessSettings, project: Project, revision: str) -> dict[str, object]:
     """Return the declared change, tables qualified: ``{"public.t": ("col",) | "rows"}``."""
     declared: dict[str, object] = {}

@@ -27,9 +27,7 @@ class TableRows:
     key: tuple[str, ...]
     rows: tuple[Mapping[str, object], ...]
 
-    def keyed(
-        self, columns: Sequence[str], *, by_key: bool = True
-    ) -> dict[Key, dict[str, object]]:
+    def keyed(self, columns: Sequence[str], *, by_key: bool = True) -> dict[Key, dict[str, object]]:
         """Return rows by primary key (or by content and occurrence) on ``columns`` only."""
         if by_key and self.key and all(k in columns for k in self.key):
             return {

@@ -58,6 +58,7 @@ class HarnessSettings:
     generated_rows: bool = True
     tables: Mapping[str, TableRows] = field(default_factory=dict)
     legacy_enums: tuple[str, ...] = ()
+    legacy_until: str | None = None  # the newest revision written before the conventions
     one_way: Mapping[str, str] = field(default_factory=dict)  # revision -> reason
     data_changes: Mapping[str, DataChange] = field(default_factory=dict)  # revision -> change
     shape: RowShaper | None = None
@@ -76,6 +77,7 @@ class HarnessSettings:
             ),
             tables=_tables(get("tables", {})),
             legacy_enums=_names(get("legacy_enums", [])),
+            legacy_until=_revision(get("legacy_until", None)),
             one_way=_one_way(get("one_way", {})),
             data_changes=_data_changes(get("data_changes", {})),
         )
@@ -118,6 +120,16 @@ def _flag(value: Any, key: str) -> bool:
         return False
     raise HarnessConfigError(
         key, f"expected true or false, got {value!r}", example=f"{key} = false"
+    )
+
+
+def _revision(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and value.strip()):
+        return value.strip() if value else None
+    raise HarnessConfigError(
+        "legacy_until",
+        f"expected a revision id or file stem, got {value!r}",
+        example='legacy_until = "3f2a1b9c0d4e"  # the head when the conventions were adopted',
     )
 
 
