@@ -59,6 +59,22 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Take pytest-alembic's file collector out unless ``--test-alembic`` asked for it.
+
+    The harness runs pytest-alembic's built-in tests itself (see the suite); the
+    collector would only add an empty module node under ``tests/conftest.py``, and
+    under pytest 9 building that node fails (pytest-alembic 0.13 subclasses
+    ``pytest.Module`` in a way pytest 9 rejects), which would stop collection. Its
+    fixtures (``alembic_runner``) live in another plugin object and stay.
+    """
+    manager = session.config.pluginmanager
+    asked = getattr(session.config.option, "pytest_alembic_registration_enabled", False)
+    if not asked and manager.get_plugin("pytest-alembic") is not None:
+        manager.unregister(name="pytest-alembic")
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """pytest-xdist, in the controller: every worker of this run shares its templates."""
