@@ -1,75 +1,9 @@
 """Every revision in alembic/versions, held to the house promises — with no test per file.
 
-The revision list comes from Alembic's ScriptDirectory at collection time, so a
-revision added tomorrow is tested by the next ``make test``. Each test runs on its
-own clone of a template database (see conventions.harness.ladder).
+The tests are the harness's own (:mod:`conventions.harness.suite`), parametrized by
+the plugin loaded in conftest.py over Alembic's ScriptDirectory at collection time,
+so a revision added tomorrow is tested by the next ``make test``. This is the whole
+module ``python -m conventions init`` writes into a project that adopts the harness.
 """
 
-from __future__ import annotations
-
-import pytest
-from pytest_alembic import tests as builtin
-
-from conventions.harness import (
-    Ladder,
-    Project,
-    check_data_survives,
-    check_idempotent,
-    check_models_match,
-    check_no_native_enum,
-    check_round_trip,
-    check_single_head,
-    revision_ids,
-    revision_stems,
-)
-
-REVISIONS = pytest.mark.parametrize("revision", revision_ids(), ids=revision_stems())
-
-
-def test_single_head(alembic_runner) -> None:
-    check_single_head(alembic_runner)
-
-
-def test_upgrade_from_empty_to_head(alembic_runner) -> None:
-    builtin.test_upgrade(alembic_runner)
-
-
-def test_upgrade_one_revision_at_a_time_with_data(migration_ladder: Ladder) -> None:
-    if migration_ladder.broken is not None:
-        raise migration_ladder.broken
-    assert set(migration_ladder.order) <= set(migration_ladder.templates)
-
-
-def test_up_down_consistency(alembic_runner) -> None:
-    builtin.test_up_down_consistency(alembic_runner)
-
-
-def test_models_match_database_at_head(alembic_runner, migration_project: Project) -> None:
-    check_models_match(alembic_runner, migration_project)
-
-
-@REVISIONS
-def test_round_trip_restores_schema(migration_ladder: Ladder, revision: str) -> None:
-    with migration_ladder.before(revision) as connection:
-        check_round_trip(migration_ladder.project, connection, revision)
-
-
-@REVISIONS
-def test_round_trip_keeps_data(migration_ladder: Ladder, revision: str) -> None:
-    with migration_ladder.before(revision) as connection:
-        check_data_survives(migration_ladder.project, connection, revision)
-
-
-@REVISIONS
-def test_upgrade_is_idempotent(migration_ladder: Ladder, revision: str) -> None:
-    with migration_ladder.before(revision) as connection:
-        check_idempotent(migration_ladder.project, connection, revision)
-
-
-@REVISIONS
-def test_no_native_enum(migration_ladder: Ladder, revision: str) -> None:
-    migration_ladder.template_before(revision)  # fails, naming why, if the climb stopped short
-    snapshot = migration_ladder.snapshots.get(revision)
-    if snapshot is None:  # the climb stopped at this very revision
-        raise migration_ladder.broken  # type: ignore[misc]
-    check_no_native_enum(snapshot, migration_ladder.project.label(revision))
+from conventions.harness.suite import *  # noqa: F403

@@ -46,10 +46,21 @@ class ScratchServer:
                 cur.execute("SET synchronous_commit = off")
         return self._admin.cursor()
 
-    def create(self, *, template: str | None = None, label: str = "db") -> URL:
-        """Create an empty database, or a copy of ``template``; return its URL."""
+    def create(
+        self,
+        *,
+        template: str | None = None,
+        label: str = "db",
+        name: str | None = None,
+        owned: bool = True,
+    ) -> URL:
+        """Create an empty database, or a copy of ``template``; return its URL.
+
+        ``name`` gives it an exact name (shared templates); ``owned=False`` leaves it
+        out of what :meth:`close` drops (another process may still need it).
+        """
         self._counter += 1
-        name = f"{self.prefix}_{label}_{self._counter}"[:63]
+        name = name or f"{self.prefix}_{label}_{self._counter}"[:63]
         query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
         if template:
             query = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
@@ -57,8 +68,53 @@ class ScratchServer:
             )
         with self._cursor() as cur:
             cur.execute(query)
-        self._created.append(name)
+        if owned:
+            self._created.append(name)
         return self.base.set(database=name)
+
+    def publish(self, database: str, name: str, note: str) -> None:
+        """Give ``database`` its final ``name`` and ``note`` in one visible step.
+
+        The comment is written first and the rename is atomic, so another process
+        that sees ``name`` also sees the note (the rung's facts) that goes with it.
+        """
+        with self._cursor() as cur:
+            cur.execute(
+                sql.SQL("COMMENT ON DATABASE {} IS %s").format(sql.Identifier(database)), (note,)
+            )
+            cur.execute(
+                sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
+                    sql.Identifier(database), sql.Identifier(name)
+                )
+            )
+        if database in self._created:
+            self._created[self._created.index(database)] = name
+
+    def annotate(self, database: str, note: str) -> None:
+        with self._cursor() as cur:
+            cur.execute(
+                sql.SQL("COMMENT ON DATABASE {} IS %s").format(sql.Identifier(database)), (note,)
+            )
+
+    def databases(self, prefix: str) -> dict[str, str]:
+        """Return the databases whose name starts with ``prefix``, with their comments."""
+        pattern = prefix.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "%"
+        with self._cursor() as cur:
+            cur.execute(
+                "SELECT datname, coalesce(shobj_description(oid, 'pg_database'), '') "
+                "FROM pg_database WHERE datname LIKE %s",
+                (pattern,),
+            )
+            return dict(cur.fetchall())
+
+    def lock(self, key: int) -> None:
+        """Wait for the session-level advisory lock ``key`` (one climber at a time)."""
+        with self._cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s)", (key,))
+
+    def unlock(self, key: int) -> None:
+        with self._cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
     def drop(self, url: URL | str) -> None:
         name = url.database if isinstance(url, URL) else url

@@ -149,3 +149,22 @@ class ModelsDiffer(HarnessFailure):
 
 class HistoryBroken(HarnessFailure):
     """The history does not upgrade from empty to head with data in the tables."""
+
+
+class RevisionFailsOnHarnessRows(HarnessFailure):
+    """A revision upgrades on empty tables but not on the rows the harness put in them."""
+
+    def __init__(self, revision: str, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            f"Cannot test {revision} with data: {reason}.",
+            revision=revision,
+            hints=[
+                "If the migration is right and the generated values are unrealistic, shape or "
+                "switch off the rows of the table it names: [tool.conventions.harness.tables."
+                "NAME] generate = false, or values = {column = ...} (or override the "
+                "migration_harness_settings fixture).",
+                "If real rows like these can exist, the migration must handle them.",
+                "The revisions after it are tested from the state without those rows.",
+            ],
+        )

@@ -27,9 +27,9 @@ class TableRows:
     key: tuple[str, ...]
     rows: tuple[Mapping[str, object], ...]
 
-    def keyed(self, columns: Sequence[str]) -> dict[Key, dict[str, object]]:
+    def keyed(self, columns: Sequence[str], *, by_key: bool = True) -> dict[Key, dict[str, object]]:
         """Return rows by primary key (or by content and occurrence) on ``columns`` only."""
-        if self.key and all(k in columns for k in self.key):
+        if by_key and self.key and all(k in columns for k in self.key):
             return {
                 tuple(row[k] for k in self.key): {c: row[c] for c in columns} for row in self.rows
             }
@@ -41,8 +41,8 @@ class TableRows:
             keyed[(*content, seen[content])] = {c: row[c] for c in columns}
         return keyed
 
-    def describe_key(self, key: Key, columns: Sequence[str]) -> str:
-        names = self.key if self.key and all(k in columns for k in self.key) else columns
+    def describe_key(self, key: Key, columns: Sequence[str], *, by_key: bool = True) -> str:
+        names = self.key if by_key and self.key and all(k in columns for k in self.key) else columns
         return ", ".join(f"{name}={value!r}" for name, value in zip(names, key, strict=False))
 
 
@@ -90,11 +90,14 @@ def compare_rows(
     rows that appeared, which after a downgrade means data left behind.
     """
     cols = [c for c in columns if c in before.columns and c in after.columns]
-    old, new = before.keyed(cols), after.keyed(cols)
+    # A key only one reading has (a migration that adds or drops the primary key) cannot
+    # match rows: then both are compared as multisets of their content.
+    by_key = before.key == after.key
+    old, new = before.keyed(cols, by_key=by_key), after.keyed(cols, by_key=by_key)
     wanted = set(old) if only_keys is None else set(only_keys) & set(old)
     changes = RowChanges(table, total=len(wanted))
     for key in sorted(wanted, key=repr):
-        label = before.describe_key(key, cols)
+        label = before.describe_key(key, cols, by_key=by_key)
         if key not in new:
             changes.lost.append(label)
             continue
@@ -104,5 +107,6 @@ def compare_rows(
                     f"{label}: {column} {old[key][column]!r} -> {new[key][column]!r}"
                 )
     if count_added:
-        changes.added = [after.describe_key(k, cols) for k in sorted(set(new) - set(old), key=repr)]
+        appeared = sorted(set(new) - set(old), key=repr)
+        changes.added = [after.describe_key(k, cols, by_key=by_key) for k in appeared]
     return changes

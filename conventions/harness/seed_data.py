@@ -3,11 +3,13 @@
 A migration that only ever ran on empty tables has not been tested: adding a NOT
 NULL column, a CHECK or a unique index is easy on no rows. The harness therefore
 fills each table as it appears in the history with the project's small seed data
-set (realistic values, quotes, unicode) and, for every table at every revision,
-one generated row with a value in every column, so columns added later carry data
-into the migrations that follow. Generation is best effort: a row the schema
-rejects (an unusual CHECK, a foreign key with nothing to point at) is skipped and
-reported, never forced.
+set (realistic values, quotes, unicode) and, for every table when it appears and
+whenever its columns change, one generated row with a value in every column, so
+columns added later carry data into the migrations that follow. Generation is
+best effort: a row the schema rejects (an unusual CHECK, a foreign key with
+nothing to point at) is skipped and reported, never forced. A table without a
+primary key never gets a row identical to one it holds: a migration that
+de-duplicates it must not look like it lost data.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from conventions.errors import ConventionsError
+from conventions.harness.settings import HarnessSettings
 from conventions.harness.tables import Column, Table, insertion_order, read_tables
 
 #: table name (``table`` or ``schema.table``) -> rows (column -> value)
@@ -42,26 +45,56 @@ class SeedRowRejected(ConventionsError):
 
 @dataclass
 class Seeder:
-    """Fill tables as the history creates them; remembers what it already seeded."""
+    """Fill tables as the history creates and reshapes them; remembers what it filled.
+
+    A table gets the project's seed rows when it first appears, and a generated row
+    when it first appears and again whenever its columns change (so an added column
+    carries a value into the migrations that follow). A table whose shape did not
+    change gets nothing new: rows grow with the changes in the history, not with
+    its length times its width, which keeps the climb linear. ``settings`` switches
+    generated rows off, per table or for all, and shapes them (see
+    :mod:`conventions.harness.settings`).
+    """
 
     seed_rows: SeedRows = field(default_factory=dict)
+    settings: HarnessSettings = field(default_factory=HarnessSettings)
     seeded: set[str] = field(default_factory=set)
+    shapes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # table -> why no generated row
     ordinal: int = 9000
+    inserted: int = 0  # rows the harness put in since the climb started
 
-    def fill(self, connection: Connection) -> int:
-        """Insert seed rows for new tables and one generated row per table; return the count."""
+    def resume(self, connection: Connection, *, rung: int) -> None:
+        """Continue from a database filled up to ``rung`` (a template another climb made)."""
+        tables = read_tables(connection)
+        self.seeded = set(tables)
+        self.shapes = {name: _shape(table) for name, table in tables.items()}
+        self.ordinal = _first_ordinal(rung)
+
+    def fill(self, connection: Connection, *, rung: int | None = None) -> int:
+        """Insert seed rows for new tables and a generated row per new or reshaped table.
+
+        ``rung`` (the position in the history) fixes the generated values, so rows made
+        by different workers climbing different stretches never collide. Return the
+        number of rows inserted.
+        """
+        if rung is not None:
+            self.ordinal = max(self.ordinal, _first_ordinal(rung))
         inserted = 0
         for table in insertion_order(read_tables(connection)):
+            shape = _shape(table)
+            changed = self.shapes.get(table.qualified) != shape
+            self.shapes[table.qualified] = shape
             if table.qualified not in self.seeded:
                 self.seeded.add(table.qualified)
                 for row in self._rows_for(table):
                     _insert_seed_row(connection, table, row, self._next())
                     inserted += 1
                 _advance_sequences(connection, table)
-            if self._insert_generated(connection, table):
+            if changed and self._insert_generated(connection, table):
                 inserted += 1
         connection.commit()
+        self.inserted += inserted
         return inserted
 
     def _rows_for(self, table: Table) -> Sequence[Mapping[str, object]]:
@@ -74,29 +107,110 @@ class Seeder:
         return self.ordinal
 
     def _insert_generated(self, connection: Connection, table: Table) -> bool:
+        if not self.settings.generates(table.schema, table.name):
+            self.skipped[table.qualified] = "generated rows are switched off for this table"
+            return False
         n = self._next()
-        full = {}
-        for column in table.columns:
-            value = generated_value(connection, table, column, n)
-            full[column.name] = None if value is _IMPOSSIBLE and column.nullable else value
-        required = {
-            c.name: full[c.name] for c in table.columns if not (c.nullable or c.has_default)
-        }
-        last_error = ""
-        for candidate in (full, required):
-            values = {k: v for k, v in candidate.items() if not _automatic(table, k)}
-            if any(v is _IMPOSSIBLE for v in values.values()):
-                last_error = "a required column has no value the harness can generate"
-                continue
-            try:
-                with connection.begin_nested():
-                    _insert(connection, table, values)
-                self.skipped.pop(table.qualified, None)
-                return True
-            except DBAPIError as err:
-                last_error = str(err.orig).strip().splitlines()[0]
+        last_error = "a required column has no value the harness can generate"
+        # Without a primary key identical rows are indistinguishable, and a migration that
+        # de-duplicates them would look like data loss: try other referenced rows first.
+        attempts = 1 if table.key else _DISTINCT_ATTEMPTS
+        for attempt in range(attempts):
+            candidates = self._candidates(connection, table, n, attempt)
+            if not candidates:
+                self.skipped[table.qualified] = "the project's row shaper returned None"
+                return False
+            for candidate in candidates:
+                values = {k: v for k, v in candidate.items() if not _automatic(table, k)}
+                if any(v is _IMPOSSIBLE for v in values.values()):
+                    continue
+                try:
+                    with connection.begin_nested() as savepoint:
+                        where = _insert(connection, table, values, returning=not table.key)
+                        if where is not None and _duplicated(connection, table, where):
+                            last_error = "every row it could generate duplicates one already there"
+                            savepoint.rollback()
+                            continue
+                    self.skipped.pop(table.qualified, None)
+                    return True
+                except DBAPIError as err:
+                    last_error = str(err.orig).strip().splitlines()[0]
         self.skipped[table.qualified] = last_error
         return False
+
+    def _candidates(
+        self, connection: Connection, table: Table, n: int, offset: int
+    ) -> list[dict[str, object]]:
+        """A row with a value in every column, then one with only the required ones."""
+        rule = self.settings.rule(table.schema, table.name)
+        referenced = _referenced_rows(connection, table, offset)
+        full: dict[str, object] = {}
+        for column in table.columns:
+            if column.name in rule.values:
+                value = rule.values[column.name]
+            elif column.name in referenced:
+                value = referenced[column.name]
+            else:
+                value = generated_value(connection, table, column, n)
+            full[column.name] = None if value is _IMPOSSIBLE and column.nullable else value
+        required = {
+            c.name: full[c.name]
+            for c in table.columns
+            if not (c.nullable or c.has_default) or c.name in rule.values
+        }
+        rows = []
+        for row in (full, required):
+            if self.settings.shape is not None:
+                shaped = self.settings.shape(table.qualified, dict(row))
+                if shaped is None:
+                    continue
+                row = shaped
+            rows.append(row)
+        return rows
+
+
+_DISTINCT_ATTEMPTS = 8
+
+
+def _first_ordinal(rung: int) -> int:
+    return 9000 + rung * 1000
+
+
+def _shape(table: Table) -> tuple[str, ...]:
+    return tuple(f"{c.name} {c.type} {c.nullable}" for c in table.columns)
+
+
+def _referenced_rows(connection: Connection, table: Table, offset: int) -> dict[str, object]:
+    """Pick one existing row per foreign key (the ``offset``-th, cycling), whole."""
+    values: dict[str, object] = {}
+    for fk in table.foreign_keys:
+        if fk.target == table.qualified:
+            continue  # a self-reference: leave it NULL (or to the generated value)
+        schema, name = fk.target.split(".", 1)
+        cols = ", ".join(_quote(c) for c in fk.target_columns)
+        source = f"{_quote(schema)}.{_quote(name)}"
+        row = connection.execute(
+            text(
+                f"SELECT {cols} FROM {source} ORDER BY {cols} "
+                f"OFFSET :k % greatest((SELECT count(*) FROM {source}), 1) LIMIT 1"
+            ),
+            {"k": offset},
+        ).first()
+        for column, target in zip(fk.columns, fk.target_columns, strict=True):
+            values[column] = _IMPOSSIBLE if row is None else row[fk.target_columns.index(target)]
+    return values
+
+
+def _duplicated(connection: Connection, table: Table, ctid: str) -> bool:
+    """Return True if the row just inserted at ``ctid`` equals another row of the table."""
+    same = connection.execute(
+        text(
+            f"SELECT count(*) FROM {table.sql_name} x WHERE x::text = "
+            f"(SELECT y::text FROM {table.sql_name} y WHERE y.ctid = CAST(:ctid AS tid))"
+        ),
+        {"ctid": ctid},
+    ).scalar()
+    return bool(same and same > 1)
 
 
 _IMPOSSIBLE = object()
@@ -128,20 +242,28 @@ def _insert_seed_row(
 
 
 def _insert(
-    connection: Connection, table: Table, values: Mapping[str, object], *, override: bool = False
-) -> None:
+    connection: Connection,
+    table: Table,
+    values: Mapping[str, object],
+    *,
+    override: bool = False,
+    returning: bool = False,
+) -> str | None:
+    """Insert one row; with ``returning``, return its ``ctid`` (to compare it with the rest)."""
+    tail = " RETURNING ctid::text" if returning else ""
     if not values:
-        connection.execute(text(f"INSERT INTO {table.sql_name} DEFAULT VALUES"))
-        return
+        result = connection.execute(text(f"INSERT INTO {table.sql_name} DEFAULT VALUES{tail}"))
+        return result.scalar() if returning else None
     names = list(values)
     columns = ", ".join(_quote(n) for n in names)
     params = ", ".join(f":p{i}" for i in range(len(names)))
     identity = override and any(c.automatic for c in table.columns if c.name in values)
     overriding = " OVERRIDING SYSTEM VALUE" if identity else ""
-    connection.execute(
-        text(f"INSERT INTO {table.sql_name} ({columns}){overriding} VALUES ({params})"),
+    result = connection.execute(
+        text(f"INSERT INTO {table.sql_name} ({columns}){overriding} VALUES ({params}){tail}"),
         {f"p{i}": values[n] for i, n in enumerate(names)},
     )
+    return result.scalar() if returning else None
 
 
 def _quote(identifier: str) -> str:
@@ -190,8 +312,10 @@ def _by_type(kind: str, label: str, n: int) -> object:
     base = kind.split("(")[0].strip()
     if kind.endswith("[]"):
         return []
-    if base in ("smallint", "integer", "bigint"):
+    if base == "smallint":
         return n % 30000
+    if base in ("integer", "bigint"):
+        return n
     if base == "numeric":
         return _numeric(kind)
     if base in ("real", "double precision"):

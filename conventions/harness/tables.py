@@ -23,7 +23,7 @@ class Column:
     nullable: bool
     has_default: bool
     automatic: bool  # identity, serial or generated: the database fills it
-    choices: tuple[str, ...] = ()  # literals of a single-column CHECK, if any
+    choices: tuple[str, ...] = ()  # literals of a single-column CHECK, or a legacy ENUM's labels
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,9 @@ _COLUMNS = """
 SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
        d.adbin IS NOT NULL,
        a.attidentity <> '' OR a.attgenerated <> ''
-         OR coalesce(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false)
+         OR coalesce(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false),
+       ARRAY(SELECT e.enumlabel FROM pg_enum e WHERE e.enumtypid = a.atttypid
+             ORDER BY e.enumsortorder)
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -124,9 +126,9 @@ def read_tables(connection: Connection, *, ignore: tuple[str, ...] = IGNORED) ->
                     bool(nullable),
                     bool(default),
                     bool(auto),
-                    choices.get((qualified, str(col)), ()),
+                    choices.get((qualified, str(col)), ()) or tuple(labels),
                 )
-                for col, kind, nullable, default, auto in rows
+                for col, kind, nullable, default, auto, labels in rows
             ),
             key=keys.get(qualified, ()),
             foreign_keys=tuple(fks.get(qualified, ())),
