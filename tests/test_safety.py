@@ -251,7 +251,7 @@ def test_safety_refuses_dropping_what_the_models_map(busy: Engine) -> None:
         ctx = MigrationContext.configure(
             conn, opts={"transaction_per_migration": True, "target_metadata": metadata}
         )
-        with pytest.raises(DangerousOperation, match="models still map orders.note"):
+        with pytest.raises(DangerousOperation, match=r"models still map orders\.note"):
             with ctx.begin_transaction(_per_migration=True):
                 Operations(ctx).drop_column("orders", "note")
         with pytest.raises(DangerousOperation, match="models still map orders"):
@@ -324,8 +324,7 @@ def test_safety_refusal_through_the_cli_and_assured_in_history(
         assert result.returncode == 0, result.stderr
         rows = sql(
             eng,
-            "SELECT note FROM migration_meta.history WHERE revision = 'a1000000000b'"
-            " AND success",
+            "SELECT note FROM migration_meta.history WHERE revision = 'a1000000000b' AND success",
         )
         assert rows and "reviewed: index build at night" in rows[0][0]
         assert "op.create_index('ix_busy_note', 'busy', …)" in rows[0][0]
