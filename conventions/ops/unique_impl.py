@@ -144,7 +144,7 @@ def _add(operations: Operations, op: AddUniqueConstraintOp) -> None:
     if existing is not None and not existing.valid:
         logs.warn(f"Index {name} is INVALID (an interrupted concurrent build); rebuilding it")
         with run.own_transaction():
-            run.run(f"DROP INDEX CONCURRENTLY {qualified(name, op.schema or table.schema)}")
+            run.run(f"DROP INDEX CONCURRENTLY {qualified(name, op.schema)}")
         existing = None
     if existing is not None:
         wanted = f"USING btree ({cols})"
