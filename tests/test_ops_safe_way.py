@@ -93,7 +93,7 @@ def test_set_not_null_reuses_a_leftover_check(engine: Engine) -> None:
                 " CHECK (note IS NOT NULL) NOT VALID")  # fmt: skip
     with recording(engine) as seen:
         apply(engine, lambda op: op.set_not_null("orders", "note"))
-    assert [s for s, _ in ddl(seen)][0] == (
+    assert next(s for s, _ in ddl(seen)) == (
         "ALTER TABLE orders VALIDATE CONSTRAINT ck_orders_note_not_null"
     )
     assert not_null(engine, "note")
@@ -254,8 +254,12 @@ def test_change_column_type_refuses_a_rewrite_of_a_busy_table_with_steps(engine:
 def test_change_column_type_rewrites_a_small_table_after_a_preflight(engine: Engine) -> None:
     make_orders(engine, rows=10)
     apply(engine, lambda op: op.change_column_type("orders", "amount", sa.BigInteger()))
-    assert sql(engine, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
-               " WHERE attrelid = 'orders'::regclass AND attname = 'amount'") == [("bigint",)]  # fmt: skip
+    typed = sql(
+        engine,
+        "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+        " WHERE attrelid = 'orders'::regclass AND attname = 'amount'",
+    )
+    assert typed == [("bigint",)]
     if sql(engine, "SHOW server_version_num")[0][0] >= "160000":
         sql(engine, "UPDATE orders SET note = 'x' WHERE id = 2")
         with pytest.raises(ConstraintViolation, match="not valid integer"):
