@@ -280,3 +280,40 @@ def test_change_column_type_offline_and_reverse() -> None:
     assert isinstance(op.reverse().type_, sa.String)
     with pytest.raises(NotImplementedError):
         ChangeColumnTypeOp("orders", "code", sa.Text()).reverse()
+
+
+# --- ensure_column with a volatile default ---------------------------------------------
+
+
+def test_ensure_column_volatile_default_without_a_rewrite(engine: Engine, caplog) -> None:  # type: ignore[no-untyped-def]
+    make_orders(engine, rows=300)
+    relfile = sql(engine, "SELECT pg_relation_filenode('orders')")
+    column = sa.Column(
+        "token", sa.Text(), server_default=sa.text("md5(random()::text)"), nullable=False
+    )
+    with recording(engine) as seen, house_log(caplog):
+        apply(engine, lambda op: op.ensure_column("orders", column))
+    statements_run = [s for s, _ in ddl(seen)]
+    assert statements_run[:2] == [
+        "ALTER TABLE orders ADD COLUMN token TEXT",
+        "ALTER TABLE orders ALTER COLUMN token SET DEFAULT md5(random()::text)",
+    ]
+    assert "ALTER TABLE orders ALTER COLUMN token SET NOT NULL" in statements_run
+    assert sql(engine, "SELECT pg_relation_filenode('orders')") == relfile  # no rewrite
+    assert sql(engine, "SELECT count(DISTINCT token), count(*) FROM orders") == [(300, 300)]
+    assert not_null(engine, "token")
+    assert "without a rewrite" in caplog.text
+    sql(engine, "INSERT INTO orders (id) VALUES (1000)")  # new rows get the default
+    assert sql(engine, "SELECT token IS NOT NULL FROM orders WHERE id = 1000") == [(True,)]
+    # Re-run converges: the column is there, identical.
+    with house_log(caplog):
+        apply(engine, lambda op: op.ensure_column("orders", column))
+    assert "already exists, skipping" in caplog.text
+
+
+def test_ensure_column_volatile_default_offline() -> None:
+    column = sa.Column("token", sa.Text(), server_default=sa.text("gen_random_uuid()::text"))
+    script = offline(lambda op: op.ensure_column("orders", column))
+    assert "ALTER TABLE orders ADD COLUMN token TEXT;" in script
+    assert "SET DEFAULT gen_random_uuid()::text" in script
+    assert "DO $backfill$" in script and "token IS NULL" in script
