@@ -11,6 +11,8 @@ its implementation share this module (small, as ``index_ops``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic.operations import MigrateOperation, Operations
 
 from conventions import catalog, logs, preflight
@@ -53,6 +55,19 @@ class SetNotNullOp(MigrateOperation):
     def reverse(self) -> DropNotNullOp:
         return DropNotNullOp(self.table_name, self.column_name, schema=self.schema)
 
+    def to_diff_tuple(self) -> Any:
+        """Alembic's diff for the change (kept from autogenerate's ``alter_column``)."""
+        fallback = (
+            "modify_nullable",
+            self.schema,
+            self.table_name,
+            self.column_name,
+            {},
+            True,
+            False,
+        )
+        return getattr(self, "diff", None) or fallback
+
 
 @Operations.register_operation("drop_not_null")
 class DropNotNullOp(MigrateOperation):
@@ -75,6 +90,18 @@ class DropNotNullOp(MigrateOperation):
 
     def reverse(self) -> SetNotNullOp:
         return SetNotNullOp(self.table_name, self.column_name, schema=self.schema)
+
+    def to_diff_tuple(self) -> Any:
+        fallback = (
+            "modify_nullable",
+            self.schema,
+            self.table_name,
+            self.column_name,
+            {},
+            False,
+            True,
+        )
+        return getattr(self, "diff", None) or fallback
 
 
 def not_null_check_name(table: str, column: str) -> str:

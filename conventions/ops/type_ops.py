@@ -79,6 +79,14 @@ class ChangeColumnTypeOp(MigrateOperation):
         )
         return operations.invoke(op)
 
+    def to_diff_tuple(self) -> Any:
+        """Alembic's diff for the change (kept from autogenerate's ``alter_column``)."""
+        fallback = (
+            "modify_type", self.schema, self.table_name, self.column_name, {},
+            self.existing_type, self.type_,
+        )  # fmt: skip
+        return getattr(self, "diff", None) or fallback
+
     def reverse(self) -> ChangeColumnTypeOp:
         if self.existing_type is None:
             raise NotImplementedError("change_column_type needs existing_type= to be reversed")

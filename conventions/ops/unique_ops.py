@@ -10,6 +10,7 @@ instant). How it runs: :mod:`conventions.ops.unique_impl`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from alembic.operations import MigrateOperation, Operations
 from alembic.operations.ops import DropConstraintOp
@@ -58,6 +59,11 @@ class AddUniqueConstraintOp(MigrateOperation):
         this transaction the constraint is added directly.
         """
         return operations.invoke(cls(constraint_name, table_name, columns, schema=schema))
+
+    def to_diff_tuple(self) -> Any:
+        """Alembic's diff (``add_constraint``), kept from autogenerate's op when there is one."""
+        fallback = ("add_constraint", self.schema, self.table_name, self.constraint_name)
+        return getattr(self, "diff", None) or fallback
 
     def reverse(self) -> DropConstraintOp:
         kind = "primary" if self.primary else "unique"
