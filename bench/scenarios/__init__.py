@@ -1,4 +1,4 @@
-"""The eight measurements of issue 8, one module each, run in this order.
+"""The measurements (1-8: issue 8; 9-11: issue 14), one module each, run in this order.
 
 Each module has ``NUMBER``, ``TITLE``, ``NEEDS_TABLE`` (whether it runs on the big
 table under the writer) and ``run(ctx) -> Section``. They are imported one at a
@@ -33,4 +33,8 @@ ALL: tuple[Measurement, ...] = (
     Measurement(6, "Applying 200 generated revisions", False, "many_revisions"),
     Measurement(7, "The enum lint on 1,000 model files", False, "lint"),
     Measurement(8, "Test harness: one test database", False, "harness"),
+    # Issue 14: the safe way for the dangerous changes, on the big table under the writer.
+    Measurement(9, "Set a column NOT NULL", True, "not_null"),
+    Measurement(10, "Add a UNIQUE constraint", True, "unique"),
+    Measurement(11, "Backfill a column on every row", True, "backfill"),
 )
