@@ -330,3 +330,18 @@ def test_safety_refusal_through_the_cli_and_assured_in_history(
         assert "op.create_index('ix_busy_note', 'busy', …)" in rows[0][0]
     finally:
         eng.dispose()
+
+
+def test_safety_offline_trusts_existing_type_for_in_place_changes() -> None:
+    script = offline(
+        lambda op: op.alter_column(
+            "orders", "code", type_=sa.String(40), existing_type=sa.String(20)
+        )
+    )
+    assert "WARNING" not in script
+    script = offline(
+        lambda op: op.alter_column(
+            "orders", "amount", type_=sa.BigInteger(), existing_type=sa.Integer()
+        )
+    )
+    assert "(conventions safety, change_type)" in script and "from integer" in script

@@ -140,6 +140,8 @@ def _alter_column(op: ops.AlterColumnOp, probe: Probe) -> Iterator[Finding]:
         using = op.kw.get("postgresql_using")
         wanted = format_type(op.modify_type)
         current = probe.column_type(table, schema, column)
+        if current is None and op.existing_type is not None:
+            current = format_type(op.existing_type)  # offline: what the migration says it was
         if using is not None or current is None or not in_place(current, wanted):
             now = f" from {current}" if current else ""
             yield Finding(
