@@ -317,3 +317,19 @@ def test_ensure_column_volatile_default_offline() -> None:
     assert "ALTER TABLE orders ADD COLUMN token TEXT;" in script
     assert "SET DEFAULT gen_random_uuid()::text" in script
     assert "DO $backfill$" in script and "token IS NULL" in script
+
+
+def test_add_primary_key_offline_and_rerun(engine: Engine, caplog) -> None:  # type: ignore[no-untyped-def]
+    script = statements(offline(lambda op: op.add_primary_key("pk_legacy", "legacy", ["code"])))
+    assert script[1].endswith("CHECK (code IS NOT NULL) NOT VALID")
+    assert "CREATE UNIQUE INDEX CONCURRENTLY pk_legacy ON legacy (code)" in script
+    assert (
+        script[-2]
+        == "ALTER TABLE legacy ADD CONSTRAINT pk_legacy PRIMARY KEY USING INDEX pk_legacy"
+    )
+    sql(engine, "CREATE TABLE legacy (code varchar(20))")
+    sql(engine, "INSERT INTO legacy SELECT 'c' || g FROM generate_series(1, 20) g")
+    apply(engine, lambda op: op.add_primary_key("pk_legacy", "legacy", ["code"]))
+    with recording(engine) as seen, house_log(caplog):
+        apply(engine, lambda op: op.add_primary_key("pk_legacy", "legacy", ["code"]))
+    assert ddl(seen) == [] and "already exists, skipping" in caplog.text

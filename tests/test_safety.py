@@ -345,3 +345,16 @@ def test_safety_offline_trusts_existing_type_for_in_place_changes() -> None:
         )
     )
     assert "(conventions safety, change_type)" in script and "from integer" in script
+
+
+def test_safety_refuses_create_primary_key_on_a_busy_heap(engine: Engine) -> None:
+    sql(engine, "CREATE TABLE legacy (code text)")
+    sql(engine, f"INSERT INTO legacy SELECT 'c' || g FROM generate_series(1, {BIG}) g")
+    sql(engine, "ANALYZE legacy")
+    before = snapshot(engine, "legacy")
+    with pytest.raises(DangerousOperation) as caught:
+        with migration(engine) as op:
+            op.create_primary_key("pk_legacy", "legacy", ["code"])
+    assert caught.value.check == "create_primary_key"
+    assert "op.add_primary_key('pk_legacy', 'legacy', ['code'])" in str(caught.value)
+    assert snapshot(engine, "legacy") == before
