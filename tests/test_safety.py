@@ -358,3 +358,17 @@ def test_safety_refuses_create_primary_key_on_a_busy_heap(engine: Engine) -> Non
     assert caught.value.check == "create_primary_key"
     assert "op.add_primary_key('pk_legacy', 'legacy', ['code'])" in str(caught.value)
     assert snapshot(engine, "legacy") == before
+
+
+def test_safety_wraps_the_implementation_in_force_once() -> None:
+    """The one private Alembic API used (Operations._to_impl) still dispatches as expected."""
+    from alembic.operations import ops
+
+    from conventions import archive
+
+    safety.install()  # idempotent
+    wrapped = safety.current_implementation(ops.DropColumnOp)
+    assert getattr(wrapped, "_conventions_safety") is archive.drop_column
+    for op_cls in (ops.AddColumnOp, ops.AlterColumnOp, ops.CreateIndexOp, ops.ExecuteSQLOp):
+        inner = getattr(safety.current_implementation(op_cls), "_conventions_safety")
+        assert getattr(inner, "_conventions_safety", None) is None  # never wrapped twice
