@@ -368,7 +368,7 @@ def test_safety_wraps_the_implementation_in_force_once() -> None:
 
     safety.install()  # idempotent
     wrapped = safety.current_implementation(ops.DropColumnOp)
-    assert getattr(wrapped, "_conventions_safety") is archive.drop_column
+    assert wrapped._conventions_safety is archive.drop_column
     for op_cls in (ops.AddColumnOp, ops.AlterColumnOp, ops.CreateIndexOp, ops.ExecuteSQLOp):
-        inner = getattr(safety.current_implementation(op_cls), "_conventions_safety")
+        inner = safety.current_implementation(op_cls)._conventions_safety
         assert getattr(inner, "_conventions_safety", None) is None  # never wrapped twice
