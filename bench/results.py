@@ -48,7 +48,7 @@ class Target:
 
 @dataclass
 class Section:
-    """One of the eight measurements, ready to be written up."""
+    """One measurement, ready to be written up."""
 
     number: int
     key: str  # file-name friendly, e.g. "1-add-choice-column"

@@ -24,7 +24,8 @@ warnings.filterwarnings(
 from conventions import op_names as _op_names  # noqa: E402
 from conventions.choice import Choice  # noqa: E402
 from conventions.naming import NAMING_CONVENTION  # noqa: E402
+from conventions.runtime.assured import safety_assured  # noqa: E402
 
 _op_names.register()
 
-__all__ = ["NAMING_CONVENTION", "Choice"]
+__all__ = ["NAMING_CONVENTION", "Choice", "safety_assured"]

@@ -227,3 +227,8 @@ def drop_table(operations: Operations, operation: ops.DropTableOp) -> None:
     """Drop a table; during a downgrade, archive its rows first."""
     _archive_first(operations, operation, f"table {operation.table_name}", _archive_table)
     toimpl.drop_table(operations, operation)
+
+
+def downgrading() -> str | None:
+    """The revision being downgraded, or None during an upgrade (for the safety check)."""
+    return _downgrading.get()

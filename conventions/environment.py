@@ -7,7 +7,8 @@ commands known to read (current, check, autogenerate, …; see ``READ_ONLY``) ru
 plainly; any other command — a newer Alembic's, a plugin's — goes through the runner
 too, locked before it plans: it fails closed. Offline runs (``--sql``) emit
 the same DDL as text. Importing this module also installs the archive-on-downgrade
-implementations of drop_column/drop_table (``conventions.archive``).
+implementations of drop_column/drop_table (``conventions.archive``) and the safety
+check on plain operations (``conventions.runtime.safety``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from conventions.drift import compare_options
 from conventions.errors import UnsupportedCommand
 from conventions.naming import revision_stem
 from conventions.runner import StepFn, StepRunner, application_name
+from conventions.runtime import safety  # noqa: F401  (installs the safety check)
 from conventions.settings import database_url
 from conventions.tracebacks import traceback_requested
 

@@ -317,3 +317,55 @@ class BrokenScript(ConventionsError):
         self.path = path
         self.line = line
         super().__init__(message, hints=hints)
+
+
+class DangerousOperation(ConventionsError):
+    """A plain operation would lock or break a busy table; the safe way is named."""
+
+    def __init__(
+        self,
+        *,
+        check: str,
+        operation: str,
+        table: str,
+        size: str,
+        lock: str,
+        why: str,
+        instead: str,
+        hints: Sequence[str] = (),
+    ) -> None:
+        self.check = check
+        self.operation = operation
+        self.table = table
+        self.size = size
+        self.lock = lock
+        self.why = why
+        self.instead = instead
+        super().__init__(
+            f"Refused {operation} on {table} ({size}): it takes {lock} {why}. "
+            f"Nothing was run. Instead: {instead}.",
+            hints=(
+                *hints,
+                f'If it is safe here, wrap it: with conventions.safety_assured("why"): … '
+                f"(the reason goes to the history), or disable the check "
+                f'[tool.conventions.safety] disabled = ["{check}"].',
+            ),
+        )
+
+
+class UnsafeTypeChange(ConventionsError):
+    """A column type change would rewrite a busy table; the expand/contract steps are named."""
+
+    def __init__(self, message: str, *, table: str, column: str, hints: Sequence[str]) -> None:
+        self.table = table
+        self.column = column
+        super().__init__(message, hints=hints)
+
+
+class BackfillFailed(ConventionsError):
+    """A batched backfill stopped; what is done stays done and a re-run resumes."""
+
+    def __init__(self, message: str, *, table: str, done: int, hints: Sequence[str] = ()) -> None:
+        self.table = table
+        self.done = done
+        super().__init__(message, hints=hints)

@@ -25,10 +25,16 @@ HOUSE_OPS: tuple[str, ...] = (
     "add_comment",
     "add_foreign_key",
     "add_index",
+    "add_primary_key",
+    "add_unique_constraint",
     "alter_choices",
+    "backfill",
+    "change_column_type",
     "create_or_sync_table",
     "drop_choice_column",
+    "drop_not_null",
     "ensure_column",
+    "set_not_null",
 )
 
 _PLACEHOLDER = "_conventions_placeholder"

@@ -41,6 +41,7 @@ from conventions.errors import BaselineNeeded, EditedMigration, MultipleHeads, U
 from conventions.limits import Limits, pg_duration
 from conventions.migrator_lock import MigratorLock
 from conventions.progress import Progress, step_name
+from conventions.runtime import assured
 from conventions.status import untracked_tables
 
 StepFn = Callable[[Any, Any], Iterable[Any]]
@@ -199,7 +200,8 @@ class StepRunner:
                 if self.direction == "downgrade"
                 else contextlib.nullcontext()
             )
-            with BlockerWatch(lock.connection, pid, interval) as watch, marker:
+            notes = assured.collecting()  # safety_assured reasons, for this step's row
+            with BlockerWatch(lock.connection, pid, interval) as watch, marker, notes:
                 try:
                     with self.context.begin_transaction():
                         self.context.run_migrations()
@@ -247,6 +249,7 @@ class StepRunner:
     def _applied(self, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
         """Alembic's on_version_apply: still inside the step's transaction."""
         assert self.entry is not None
+        self.entry.note = assured.step_note(self.entry.note)
         recorder.record(self.connection, self.entry, success=True)
         self.progress.end_step(self.feeder.current, is_upgrade=step.is_upgrade)
 

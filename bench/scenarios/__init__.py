@@ -1,4 +1,4 @@
-"""The measurements (issue 8's eight, then later issues'), one module each, run in order.
+"""The measurements (1-8: issue 8; 9-11: issue 14; 15: issue 15), one module each, run in order.
 
 Each module has ``NUMBER``, ``TITLE``, ``NEEDS_TABLE`` (whether it runs on the big
 table under the writer) and ``run(ctx) -> Section``. They are imported one at a
@@ -33,5 +33,9 @@ ALL: tuple[Measurement, ...] = (
     Measurement(6, "Applying 200 generated revisions", False, "many_revisions"),
     Measurement(7, "The enum lint on 1,000 model files", False, "lint"),
     Measurement(8, "Test harness: one test database", False, "harness"),
+    # Issue 14: the safe way for the dangerous changes, on the big table under the writer.
+    Measurement(9, "Set a column NOT NULL", True, "not_null"),
+    Measurement(10, "Add a UNIQUE constraint", True, "unique"),
+    Measurement(11, "Backfill a column on every row", True, "backfill"),
     Measurement(15, "plan over the six sample revisions", False, "plan"),
 )

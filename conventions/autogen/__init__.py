@@ -10,13 +10,16 @@ does not, so the models and read-only commands stay light):
   operations for choice columns into the house ops;
 - renderers (:mod:`~conventions.autogen.render`) that write ``op.add_choice_column``,
   ``op.alter_choices`` and ``op.drop_choice_column``;
+- the safe way for model changes on existing tables (:mod:`~conventions.autogen.safe_way`,
+  rendered by :mod:`~conventions.autogen.render_safe`): ``op.set_not_null``,
+  ``op.change_column_type``, ``op.add_unique_constraint``;
 - the post-write hook ``house_unused_imports`` (:mod:`~conventions.autogen.imports`).
 
 :func:`refuse_enums` is the ``process_revision_directives`` step that keeps any
 Enum type out of a written migration; ``conventions.environment`` chains it.
 """
 
-from conventions.autogen import compare, imports, render
+from conventions.autogen import compare, imports, render, render_safe
 from conventions.autogen.rewrite import chain, refuse_enums
 
-__all__ = ["chain", "compare", "imports", "refuse_enums", "render"]
+__all__ = ["chain", "compare", "imports", "refuse_enums", "render", "render_safe"]

@@ -40,6 +40,7 @@ from alembic.operations.ops import (
 from alembic.util import DispatchPriority, PriorityDispatchResult
 from sqlalchemy import Column, String, Table
 
+from conventions.autogen import safe_way
 from conventions.autogen.changes import (
     ChoiceCheckAdded,
     ChoiceCheckDropped,
@@ -162,6 +163,7 @@ def _house_ops(
             op._reverse = house_recreate_table(op._reverse)
         elif isinstance(op, ModifyTableOps):
             op.ops = [_house_column_op(autogen_context, item) for item in op.ops]
+            safe_way.rewrite(op)
     return CONTINUE
 
 

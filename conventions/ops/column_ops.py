@@ -18,6 +18,11 @@ from conventions import catalog, logs
 from conventions.ops.runner import OpRunner
 from conventions.ops.table_offline import add_offline
 from conventions.ops.table_sync import sync_table
+from conventions.ops.volatile_column import add_with_volatile_default, volatile_default
+
+
+def _sync_plain(run: OpRunner, table: Any, info: catalog.TableInfo) -> None:
+    sync_table(run, table, info, partial=True)
 
 
 @Operations.register_operation("ensure_column")
@@ -40,14 +45,18 @@ class EnsureColumnOp(MigrateOperation):
     ) -> None:
         """Add ``column`` like ``op.add_column``; identical: skip with a warning; else conflict.
 
-        Locks: ``ADD COLUMN`` takes ACCESS EXCLUSIVE for an instant (a constant default
-        is metadata-only since PostgreSQL 11; a volatile one such as ``now()`` rewrites
-        the table). A foreign key or CHECK the column carries is added NOT VALID and
-        validated in a separate transaction (SHARE UPDATE EXCLUSIVE); ``unique=True`` /
-        ``index=True`` build their index under SHARE (writes wait). NOT NULL without a
-        default on a table with rows, and rows (with the new column's default) that
-        its CHECK or foreign key would reject, are refused before any DDL, the latter
-        with a count and samples. Offline (``--sql``) prints the same steps for an
+        Locks: ``ADD COLUMN`` takes ACCESS EXCLUSIVE for an instant (a constant default is
+        metadata-only since PostgreSQL 11). A volatile default (``gen_random_uuid()``,
+        ``random()``, ``clock_timestamp()``), which would rewrite the table, is done the
+        online way on an existing table instead: ADD COLUMN without it, SET DEFAULT for new
+        rows, ``op.backfill`` of the existing rows outside the migration's transaction, then
+        ``op.set_not_null``'s steps if the column is NOT NULL
+        (:mod:`conventions.ops.volatile_column`). A foreign key or CHECK the column carries
+        is added NOT VALID and validated in a separate transaction (SHARE UPDATE EXCLUSIVE);
+        ``unique=True`` / ``index=True`` build their index under SHARE (writes wait). NOT
+        NULL without a default on a table with rows, and rows (with the new column's
+        default) that its CHECK or foreign key would reject, are refused before any DDL, the
+        latter with a count and samples. Offline (``--sql``) prints the same steps for an
         existing table.
         """
         return operations.invoke(cls(table_name, column, schema=schema))
@@ -60,10 +69,18 @@ class EnsureColumnOp(MigrateOperation):
 def ensure_column(operations: Operations, op: EnsureColumnOp) -> None:
     run = OpRunner(operations)
     table = operations.schema_obj.table(op.table_name, op.column, schema=op.schema)
+    expression = volatile_default(run, op.column)
     if run.offline:
+        if expression is not None:
+            add_with_volatile_default(run, table, None, table.c[op.column.name], expression, None)
+            return
         add_offline(run, table, table.c[op.column.name])
         return
     info = run.require_table(op.table_name, op.schema)
+    if expression is not None and not info.created_in_transaction:
+        column = table.c[op.column.name]
+        if add_with_volatile_default(run, table, info, column, expression, _sync_plain):
+            return
     existed = catalog.column(run.conn, info.oid, op.column.name) is not None
     done = sync_table(run, table, info, partial=True)
     if existed and not done:

@@ -43,6 +43,14 @@ def object_name(item: Any) -> str:
     return fit_name(str(item.name))
 
 
+def primary_key(conn: Connection, oid: int) -> list[str]:
+    """The primary key's columns in key order (the archive's query; loaded on first use so
+    that importing the op classes, as the read-only drift check does, loads no runtime)."""
+    from conventions.archive import primary_key as archived_key
+
+    return archived_key(conn, oid)
+
+
 def _relation_missing(name: str, schema: str | None) -> RelationMissing:
     return RelationMissing(
         f"Relation {qualified(name, schema)} does not exist.",

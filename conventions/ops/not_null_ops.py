@@ -1,0 +1,190 @@
+"""``op.set_not_null`` / ``op.drop_not_null``: NOT NULL without a scan under ACCESS EXCLUSIVE.
+
+``ALTER COLUMN … SET NOT NULL`` scans the whole table while holding ACCESS EXCLUSIVE
+(every read and write waits). Since PostgreSQL 12 it skips the scan when a validated
+CHECK constraint already proves ``column IS NOT NULL``, so the house way is:
+``ADD CONSTRAINT … CHECK (column IS NOT NULL) NOT VALID`` (an instant), ``VALIDATE``
+in its own transaction (a scan under SHARE UPDATE EXCLUSIVE: reads and writes go on),
+``SET NOT NULL`` (an instant), and ``DROP CONSTRAINT`` (an instant). The op object and
+its implementation share this module (small, as ``index_ops``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic.operations import MigrateOperation, Operations
+
+from conventions import catalog, logs, preflight
+from conventions.errors import DefinitionConflict
+from conventions.ops.runner import OpRunner, primary_key
+from conventions.sqltext import fit_name, ident, qualified
+
+NULL_HINTS = (
+    "Fill those rows first: op.backfill(table, set={column: value}, where='column IS NULL') "
+    "in this or an earlier migration,",
+    "or give the column a server_default and backfill the existing rows.",
+)
+
+
+@Operations.register_operation("set_not_null")
+class SetNotNullOp(MigrateOperation):
+    """Make a column NOT NULL through a validated CHECK, never scanning under ACCESS EXCLUSIVE."""
+
+    def __init__(self, table_name: str, column_name: str, *, schema: str | None = None) -> None:
+        self.table_name = table_name
+        self.column_name = column_name
+        self.schema = schema
+
+    @classmethod
+    def set_not_null(
+        cls, operations: Operations, table_name: str, column_name: str, *, schema: str | None = None
+    ) -> None:
+        """Make ``column_name`` NOT NULL online; what ``alter_column(nullable=False)`` should be.
+
+        Rows holding NULL are counted first (one scan under ACCESS SHARE): any is a
+        ConstraintViolation with the count and sample primary keys, before any DDL.
+        Then CHECK NOT VALID → VALIDATE (own transaction, SHARE UPDATE EXCLUSIVE) →
+        SET NOT NULL (ACCESS EXCLUSIVE for an instant: PostgreSQL 12+ trusts the
+        CHECK and skips the scan) → DROP the CHECK. The VALIDATE commits the work
+        before it, like every house op that validates. Already NOT NULL: skipped with
+        a warning; a leftover CHECK from an interrupted run is reused.
+        """
+        return operations.invoke(cls(table_name, column_name, schema=schema))
+
+    def reverse(self) -> DropNotNullOp:
+        return DropNotNullOp(self.table_name, self.column_name, schema=self.schema)
+
+    def to_diff_tuple(self) -> Any:
+        """Alembic's diff for the change (kept from autogenerate's ``alter_column``)."""
+        fallback = (
+            "modify_nullable",
+            self.schema,
+            self.table_name,
+            self.column_name,
+            {},
+            True,
+            False,
+        )
+        return getattr(self, "diff", None) or fallback
+
+
+@Operations.register_operation("drop_not_null")
+class DropNotNullOp(MigrateOperation):
+    """Let a column hold NULL again (metadata only)."""
+
+    def __init__(self, table_name: str, column_name: str, *, schema: str | None = None) -> None:
+        self.table_name = table_name
+        self.column_name = column_name
+        self.schema = schema
+
+    @classmethod
+    def drop_not_null(
+        cls, operations: Operations, table_name: str, column_name: str, *, schema: str | None = None
+    ) -> None:
+        """``ALTER COLUMN … DROP NOT NULL``: ACCESS EXCLUSIVE for an instant, no scan.
+
+        Already nullable: skipped with a warning.
+        """
+        return operations.invoke(cls(table_name, column_name, schema=schema))
+
+    def reverse(self) -> SetNotNullOp:
+        return SetNotNullOp(self.table_name, self.column_name, schema=self.schema)
+
+    def to_diff_tuple(self) -> Any:
+        fallback = (
+            "modify_nullable",
+            self.schema,
+            self.table_name,
+            self.column_name,
+            {},
+            False,
+            True,
+        )
+        return getattr(self, "diff", None) or fallback
+
+
+def not_null_check_name(table: str, column: str) -> str:
+    """The temporary CHECK's name: deterministic, so a re-run finds a leftover."""
+    return fit_name(f"ck_{table}_{column}_not_null")
+
+
+def null_rows(run: OpRunner, table: catalog.TableInfo, column: str) -> preflight.Rejected:
+    """The rows holding NULL in ``column``; their primary keys are the samples."""
+    keys = tuple(k for k in primary_key(run.conn, table.oid) if k != column)
+    return preflight.Rejected(
+        table=table.name,
+        name=not_null_check_name(table.name, column),
+        source=preflight.relation(table.name, schema=table.schema),
+        where=f"{ident(column)} IS NULL",
+        shown=keys,
+        why=f"hold NULL in {column}" + (f", by {', '.join(keys)}" if keys else ""),
+        what=f"set {table.name}.{column} NOT NULL",
+        hints=NULL_HINTS,
+    )
+
+
+def set_not_null_steps(run: OpRunner, table: catalog.TableInfo | None, op: SetNotNullOp) -> None:
+    """Emit the four statements (offline: ``table`` is None), reusing a leftover CHECK."""
+    table_sql = qualified(op.table_name, op.schema)
+    column = ident(op.column_name)
+    name = not_null_check_name(op.table_name, op.column_name)
+    existing = catalog.constraint(run.conn, table.oid, name) if table is not None else None
+    added: dict[str, preflight.Rejected] = {}
+    if existing is not None and (existing.kind != "c" or "IS NOT NULL" not in existing.definition):
+        raise DefinitionConflict(
+            f"Constraint {name} on {op.table_name} exists and is not the NOT NULL check.",
+            name=name,
+            existing=existing.render(),
+            wanted=f"CHECK ({column} IS NOT NULL)",
+        )
+    if existing is None:
+        check = f"CHECK ({column} IS NOT NULL) NOT VALID"
+        run.run(f"ALTER TABLE {table_sql} ADD CONSTRAINT {ident(name)} {check}")
+        if table is not None:
+            added[name] = null_rows(run, table, op.column_name)
+    if existing is None or not existing.validated:
+        run.validate(table_sql, [name], added=added)
+    run.run(f"ALTER TABLE {table_sql} ALTER COLUMN {column} SET NOT NULL")
+    run.run(f"ALTER TABLE {table_sql} DROP CONSTRAINT {ident(name)}")
+
+
+@Operations.implementation_for(SetNotNullOp)
+def set_not_null(operations: Operations, op: SetNotNullOp) -> None:
+    run = OpRunner(operations)
+    if run.offline:
+        set_not_null_steps(run, None, op)
+        return
+    table = run.require_table(op.table_name, op.schema)
+    info = run.require_column(table, op.column_name)
+    if info.not_null:
+        logs.warn(f"Column {table.name}.{op.column_name} is already NOT NULL, skipping")
+        return
+    null_rows(run, table, op.column_name).check(run.conn)  # before any DDL
+    if table.created_in_transaction:
+        # Nobody else can see the table: the scan blocks no one.
+        table_sql = qualified(op.table_name, op.schema)
+        run.run(f"ALTER TABLE {table_sql} ALTER COLUMN {ident(op.column_name)} SET NOT NULL")
+        return
+    set_not_null_steps(run, table, op)
+    logs.done(
+        f"{table.name}.{op.column_name} is NOT NULL (validated under SHARE UPDATE EXCLUSIVE; "
+        "the VALIDATE ran in its own transaction)"
+    )
+
+
+@Operations.implementation_for(DropNotNullOp)
+def drop_not_null(operations: Operations, op: DropNotNullOp) -> None:
+    run = OpRunner(operations)
+    statement = (
+        f"ALTER TABLE {qualified(op.table_name, op.schema)}"
+        f" ALTER COLUMN {ident(op.column_name)} DROP NOT NULL"
+    )
+    if run.offline:
+        run.run(statement)
+        return
+    table = run.require_table(op.table_name, op.schema)
+    if not run.require_column(table, op.column_name).not_null:
+        logs.warn(f"Column {table.name}.{op.column_name} is already nullable, skipping")
+        return
+    run.run(statement)
