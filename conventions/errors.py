@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 from alembic.util import CommandError
 
+from conventions.db.redact import redact
+
 
 class ConventionsError(CommandError):
     """Base class: a message saying what happened, why, and what to do next."""
@@ -22,9 +24,11 @@ class ConventionsError(CommandError):
         super().__init__(self.render())
 
     def render(self) -> str:
+        # Every error is shown somewhere (console, alembic's FAILED:, history, JSON):
+        # masking here means no caller has to remember to.
         if not self.hints:
-            return self.message
-        return self.message + "\n" + "\n".join(f"  → {hint}" for hint in self.hints)
+            return redact(self.message)
+        return redact(self.message + "\n" + "\n".join(f"  → {hint}" for hint in self.hints))
 
 
 class DatabaseUrlError(ConventionsError):

@@ -241,7 +241,7 @@ class StepRunner:
                     limits=self.limits,
                     committed_before=committed,
                 )
-            recorder.record_failure(self.connection, self.entry, self._redact(str(error)))
+            recorder.record_failure(self.connection, self.entry, str(error))
             raise error from failure
 
     def _applied(self, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
@@ -290,10 +290,6 @@ class StepRunner:
                 self.connection.rollback()
         except Exception:  # the connection may be dead; the server rolled back already
             pass
-
-    def _redact(self, message: str) -> str:
-        password = self.engine.url.password
-        return message.replace(str(password), "***") if password else message
 
 
 def _direction_of(steps: list[Any], plan_fn: StepFn) -> str | None:
