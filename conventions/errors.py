@@ -321,3 +321,35 @@ class BrokenScript(ConventionsError):
         self.path = path
         self.line = line
         super().__init__(message, hints=hints)
+
+
+class DatabaseReadOnly(ConventionsError):
+    """The server accepts no writes: a hot standby, or read-only transactions by default."""
+
+    def __init__(self, *, database: str | None, reason: str) -> None:
+        self.database = database
+        self.reason = reason
+        standby = reason == "standby"
+        why = (
+            "it is a hot standby (pg_is_in_recovery() is true): a replica that only "
+            "follows its primary"
+            if standby
+            else "transactions there are read-only (default_transaction_read_only is on)"
+        )
+        super().__init__(
+            f"The database{f' {database}' if database else ''} is read-only: {why}. "
+            "Nothing was run.",
+            hints=[
+                "Point DATABASE_URL at the primary (read-write) server, not a replica or a "
+                "read-only endpoint.",
+                *(
+                    []
+                    if standby
+                    else [
+                        "If it was made read-only on purpose (maintenance), wait; otherwise "
+                        "ALTER DATABASE … SET default_transaction_read_only = off (or the "
+                        "role's setting) as its owner.",
+                    ]
+                ),
+            ],
+        )

@@ -156,9 +156,16 @@ def locked(*, application: str) -> Iterator[tuple[Engine, Connection]]:
     migrator would.
     """
     from conventions.connect import connected
+    from conventions.db.redact import mask_url
+    from conventions.db.server import read_only_reason
+    from conventions.errors import DatabaseReadOnly
     from conventions.limits import Limits
 
     with connected(application=application) as (engine, connection):
         database = engine.url.database or "?"
+        reason = read_only_reason(connection)
+        connection.rollback()
+        if reason is not None:
+            raise DatabaseReadOnly(database=mask_url(engine.url), reason=reason)
         with MigratorLock(engine, wait=Limits.from_env().migrator_wait, database=database):
             yield engine, connection

@@ -37,7 +37,15 @@ from sqlalchemy.exc import DBAPIError
 from conventions import archive, commits, failures, history, logs, recorder
 from conventions.blockers import BlockerWatch
 from conventions.checksums import file_checksum
-from conventions.errors import BaselineNeeded, EditedMigration, MultipleHeads, UnsupportedCommand
+from conventions.db.redact import mask_url as mask
+from conventions.db.server import read_only_reason
+from conventions.errors import (
+    BaselineNeeded,
+    DatabaseReadOnly,
+    EditedMigration,
+    MultipleHeads,
+    UnsupportedCommand,
+)
 from conventions.limits import Limits, pg_duration
 from conventions.migrator_lock import MigratorLock
 from conventions.progress import Progress, step_name
@@ -149,6 +157,7 @@ class StepRunner:
                 self._finish(heads)
                 return
         database = self.engine.url.database or "?"
+        self._refuse_read_only()
         with MigratorLock(self.engine, wait=self.limits.migrator_wait, database=database) as lock:
             heads, steps = self._plan()
             self._validate(heads)
@@ -172,6 +181,13 @@ class StepRunner:
             heads = self.migration_context.get_current_heads()
             self._end_transaction()
         self._finish(heads)
+
+    def _refuse_read_only(self) -> None:
+        """A standby or read-only database is refused before the lock and any DDL."""
+        reason = read_only_reason(self.connection)
+        self._end_transaction()
+        if reason is not None:
+            raise DatabaseReadOnly(database=mask(self.engine.url), reason=reason)
 
     def _finish(self, heads: tuple[str, ...]) -> None:
         if self.direction in ("upgrade", "downgrade"):
