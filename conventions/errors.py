@@ -353,3 +353,11 @@ class DatabaseReadOnly(ConventionsError):
                 ),
             ],
         )
+
+
+class UnknownTarget(ConventionsError):
+    """A command was given a revision or migration file that does not exist (or is not applied)."""
+
+    def __init__(self, message: str, *, targets: Sequence[str], hints: Sequence[str] = ()) -> None:
+        self.targets = tuple(targets)
+        super().__init__(message, hints=hints)
