@@ -361,3 +361,24 @@ class UnknownTarget(ConventionsError):
     def __init__(self, message: str, *, targets: Sequence[str], hints: Sequence[str] = ()) -> None:
         self.targets = tuple(targets)
         super().__init__(message, hints=hints)
+
+
+class TransactionPooler(ConventionsError):
+    """The URL goes through a pooler that hands each transaction to any server connection."""
+
+    def __init__(self, *, database: str) -> None:
+        self.database = database
+        super().__init__(
+            f"The database {database} is reached through a connection pooler in transaction "
+            "mode (PgBouncer pool_mode = transaction, or similar): each transaction may run on "
+            "another server connection, so the migrator lock, lock_timeout and one migrator at "
+            "a time cannot hold, and session settings would leak to other clients of the pool. "
+            "Nothing was run.",
+            hints=[
+                "Migrate through a direct URL or a session-mode pool: set "
+                "CONVENTIONS_MIGRATION_URL (or migration_url in [tool.conventions] of "
+                "pyproject.toml) to it; the application keeps DATABASE_URL.",
+                "With PgBouncer, a second [databases] entry in session mode does it: "
+                "app_migrate = host=… dbname=app pool_mode=session",
+            ],
+        )

@@ -37,6 +37,7 @@ from sqlalchemy.exc import DBAPIError
 from conventions import archive, commits, failures, history, logs, recorder
 from conventions.blockers import BlockerWatch
 from conventions.checksums import file_checksum
+from conventions.db.pooler import pool_mode
 from conventions.db.redact import mask_url as mask
 from conventions.db.server import read_only_reason
 from conventions.errors import (
@@ -44,6 +45,7 @@ from conventions.errors import (
     DatabaseReadOnly,
     EditedMigration,
     MultipleHeads,
+    TransactionPooler,
     UnsupportedCommand,
 )
 from conventions.limits import Limits, pg_duration
@@ -158,7 +160,11 @@ class StepRunner:
                 return
         database = self.engine.url.database or "?"
         self._refuse_read_only()
-        with MigratorLock(self.engine, wait=self.limits.migrator_wait, database=database) as lock:
+        pooled = self._pool_mode()
+        shared = self.connection if pooled else None
+        with MigratorLock(
+            self.engine, wait=self.limits.migrator_wait, database=database, shared=shared
+        ) as lock:
             heads, steps = self._plan()
             self._validate(heads)
             if self.direction is None:
@@ -181,6 +187,14 @@ class StepRunner:
             heads = self.migration_context.get_current_heads()
             self._end_transaction()
         self._finish(heads)
+
+    def _pool_mode(self) -> str | None:
+        """Refuse a transaction pooler before any DDL; say "session" for a session pooler."""
+        mode = pool_mode(self.connection, self.engine)
+        self._end_transaction()
+        if mode == "transaction":
+            raise TransactionPooler(database=mask(self.engine.url))
+        return mode
 
     def _refuse_read_only(self) -> None:
         """A standby or read-only database is refused before the lock and any DDL."""
@@ -215,7 +229,10 @@ class StepRunner:
                 if self.direction == "downgrade"
                 else contextlib.nullcontext()
             )
-            with BlockerWatch(lock.connection, pid, interval) as watch, marker:
+            # On a shared connection (behind a pooler) there is no second session to watch
+            # from: blockers go unnamed rather than cost another server connection.
+            watcher = None if lock.shared is not None else lock.connection
+            with BlockerWatch(watcher, pid, interval) as watch, marker:
                 try:
                     with self.context.begin_transaction():
                         self.context.run_migrations()

@@ -183,7 +183,7 @@ def pgbouncer(
     proc = subprocess.Popen(
         [PGBOUNCER, str(root / "pgbouncer.ini")],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         user=_RUN_AS,
     )
     try:
@@ -193,7 +193,8 @@ def pgbouncer(
                 if sock.connect_ex(("127.0.0.1", port)) == 0:
                     break
             if proc.poll() is not None:
-                raise RuntimeError(f"pgbouncer exited: {proc.stderr.read() if proc.stderr else ''}")
+                log = root / "pgbouncer.log"
+                raise RuntimeError(f"pgbouncer exited: {log.read_text() if log.exists() else ''}")
             time.sleep(0.05)
         yield Bouncer(port, proc.pid)
     finally:

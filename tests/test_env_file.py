@@ -98,3 +98,24 @@ def test_no_env_file_and_no_variable_still_means_the_embedded_server(tmp_path: P
     assert given_url(tmp_path, environ={}) is None
     given = given_url(tmp_path, environ={"DATABASE_URL": " postgresql://a@b/c "})
     assert given is not None and given.value == "postgresql://a@b/c"
+
+
+def test_a_migration_url_wins_over_database_url(project_copy: Path, fresh_db: URL) -> None:
+    """CONVENTIONS_MIGRATION_URL (environment or .env) or [tool.conventions] migration_url."""
+    elsewhere = url_text(fresh_db.set(database="no_such_database_for_the_app"))
+    (project_copy / "pyproject.toml").write_text(
+        f'[tool.conventions]\nmigration_url = "{url_text(fresh_db)}"\n'
+    )
+    done = run_cli(MIGRATE, url=elsewhere, cwd=project_copy)
+    assert done.returncode == 0, done.stderr
+    assert version(fresh_db) == [SEED_HEAD]
+    (project_copy / "pyproject.toml").write_text("[tool.conventions]\nmigration_url = 5\n")
+    refused = run_cli(MIGRATE, url=url_text(fresh_db), cwd=project_copy)
+    assert refused.returncode == 1
+    assert "[tool.conventions] migration_url must be a non-empty string" in refused.stderr
+    (project_copy / "pyproject.toml").unlink()
+    (project_copy / ".env").write_text(f"CONVENTIONS_MIGRATION_URL={url_text(fresh_db)}\n")
+    status = run_cli(["-m", "conventions", "status", "--json"], url=elsewhere, cwd=project_copy)
+    assert status.returncode == 0, status.stderr
+    for output in _refused(project_copy, env={"CONVENTIONS_MIGRATION_URL": ""}):
+        assert "CONVENTIONS_MIGRATION_URL is set in the environment but empty" in output

@@ -28,6 +28,10 @@ from conventions.db import redact
 from conventions.errors import DatabaseUrlError
 
 KEY = "DATABASE_URL"
+# Migrations may need another road to the same database than the application (a direct
+# or session-mode URL when the application goes through a transaction pooler).
+MIGRATION_KEY = "CONVENTIONS_MIGRATION_URL"
+MIGRATION_SETTING = "migration_url"
 _REFERENCE = re.compile(r"\$\{(?P<name>[^}:]+)(?::-(?P<default>[^}]*))?\}")
 
 
@@ -49,25 +53,60 @@ class EnvFileError(DatabaseUrlError):
 
 
 def given_url(root: Path, environ: dict[str, str] | None = None) -> GivenUrl | None:
-    """Return the URL the user gave (environment, then ``root/.env``), or None if none was."""
+    """Return the URL the user gave, or None if none was.
+
+    First the migration URL (``CONVENTIONS_MIGRATION_URL`` in the environment or
+    ``.env``, then ``migration_url`` in ``[tool.conventions]``), then ``DATABASE_URL``
+    (environment, then ``root/.env``).
+    """
     env = os.environ if environ is None else environ
-    if KEY in env:
-        value = env[KEY].strip()
-        redact.remember(value)
-        if not value:
-            raise DatabaseUrlError(
-                f"{KEY} is set in the environment but empty. Nothing was run: an empty "
-                "value would silently use the embedded server instead.",
-                hints=[
-                    f"Set it to the database to migrate, or unset it (unset {KEY}) to use "
-                    "the embedded server.",
-                ],
-            )
-        return GivenUrl(value, f"the environment variable {KEY}")
-    return _from_env_file(root / ".env", env)
+    for key in (MIGRATION_KEY, KEY):
+        if key in env:
+            return _from_environment(key, env[key])
+        found = _from_env_file(root / ".env", env, key)
+        if found is not None:
+            return found
+        if key == MIGRATION_KEY:
+            found = _from_pyproject(root)
+            if found is not None:
+                return found
+    return None
 
 
-def _from_env_file(path: Path, env: dict[str, str] | os._Environ[str]) -> GivenUrl | None:
+def _from_environment(key: str, raw: str) -> GivenUrl:
+    value = raw.strip()
+    redact.remember(value)
+    if not value:
+        raise DatabaseUrlError(
+            f"{key} is set in the environment but empty. Nothing was run: an empty "
+            "value would silently use the embedded server instead.",
+            hints=[
+                f"Set it to the database to migrate, or unset it (unset {key}) to use "
+                "the embedded server.",
+            ],
+        )
+    return GivenUrl(value, f"the environment variable {key}")
+
+
+def _from_pyproject(root: Path) -> GivenUrl | None:
+    from conventions.project_config import lookup
+
+    setting = lookup(MIGRATION_SETTING, root=root)
+    if setting.value is None:
+        return None
+    origin = f"{root / 'pyproject.toml'} [tool.conventions] {MIGRATION_SETTING}"
+    if not isinstance(setting.value, str) or not setting.value.strip():
+        raise DatabaseUrlError(
+            f"{origin} must be a non-empty string (a PostgreSQL URL). Nothing was run.",
+            hints=["Give the URL migrations use, or delete the key."],
+        )
+    redact.remember(setting.value)
+    return GivenUrl(setting.value.strip(), origin)
+
+
+def _from_env_file(
+    path: Path, env: dict[str, str] | os._Environ[str], key: str = KEY
+) -> GivenUrl | None:
     if not path.is_file():
         return None
     data = path.read_bytes()
@@ -103,7 +142,7 @@ def _from_env_file(path: Path, env: dict[str, str] | os._Environ[str]) -> GivenU
                     'on the same line: DATABASE_URL="postgresql://user:pw@host/db"',
                 ],
             )
-        if binding.key == KEY:
+        if binding.key == key:
             found = (binding.value or "", line)
     if found is None:
         return None
@@ -112,7 +151,7 @@ def _from_env_file(path: Path, env: dict[str, str] | os._Environ[str]) -> GivenU
     from dotenv import dotenv_values
 
     # python-dotenv's own expansion (earlier lines of the file, then the environment).
-    value = (dotenv_values(stream=io.StringIO(content)).get(KEY) or "").strip()
+    value = (dotenv_values(stream=io.StringIO(content)).get(key) or "").strip()
     redact.remember(value)
     origin = f"{path}, line {line}"
     if not value:
@@ -125,7 +164,7 @@ def _from_env_file(path: Path, env: dict[str, str] | os._Environ[str]) -> GivenU
             else "the value is empty"
         )
         raise DatabaseUrlError(
-            f"{KEY} in {origin} is empty: {why}. Nothing was run: an empty value would "
+            f"{key} in {origin} is empty: {why}. Nothing was run: an empty value would "
             "silently use the embedded server instead.",
             hints=[
                 "Give the URL on that line, or delete the line to use the embedded server.",
