@@ -20,17 +20,23 @@ import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import TypeVar
 
 from alembic.operations import Operations, ops, toimpl
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from conventions import logs
+from conventions.errors import ArchiveError
 from conventions.history import ARCHIVE_INDEX, ARCHIVE_SCHEMA
 from conventions.recorder import ensure_tables
+from conventions.sqltext import clip_bytes, fit_identifier, qualified
 
 _MAX_IDENT = 63
+# How an archive column kept as text records the type it came from.
+TYPE_NOTE = "original type: "
 _downgrading: ContextVar[str | None] = ContextVar("downgrading_revision", default=None)
 _Drop = TypeVar("_Drop", ops.DropColumnOp, ops.DropTableOp)
 
@@ -46,16 +52,21 @@ def downgrade_of(revision: str) -> Iterator[None]:
 
 
 def archive_name(table: str, column: str | None, revision: str, taken: set[str]) -> str:
-    """Return ``<table>__<column>__<revision>`` (or ``<table>__<revision>``), unique, ≤63."""
+    """Return ``<table>__<column>__<revision>`` (or ``<table>__<revision>``), unique, ≤63 bytes.
+
+    Sized in bytes: PostgreSQL cuts identifiers at 63 bytes, so a name sized in
+    characters (30 × 'ö') was stored cut, never found in ``taken`` again, and the next
+    downgrade of the same revision failed with "already exists".
+    """
     parts = [table, column, revision] if column else [table, revision]
     base = "__".join(parts)
-    if len(base) > _MAX_IDENT:
+    if len(base.encode("utf-8")) > _MAX_IDENT:
         digest = hashlib.sha1(base.encode()).hexdigest()[:8]
-        base = f"{base[: _MAX_IDENT - 10]}__{digest}"
+        base = fit_identifier(base, f"__{digest}")
     name, n = base, 1
     while name in taken:
         n += 1
-        name = f"{base[: _MAX_IDENT - len(str(n)) - 1]}_{n}"
+        name = fit_identifier(base, f"_{n}")
     return name
 
 
@@ -64,13 +75,33 @@ def quote(connection: Connection, *names: str) -> str:
     return ".".join(preparer.quote_identifier(name) for name in names)
 
 
-def _schema(connection: Connection, schema: str | None) -> str:
-    return schema or str(connection.execute(text("SELECT current_schema()")).scalar())
+@dataclass(frozen=True)
+class _Relation:
+    """The relation a DROP will remove, as the catalog names it."""
+
+    oid: int
+    schema: str
+    name: str
+    force_rls: bool
 
 
-def _relation(connection: Connection, schema: str, table: str) -> int | None:
-    query = text("SELECT to_regclass(format('%I.%I', CAST(:s AS text), CAST(:t AS text)))::oid")
-    return connection.execute(query, {"s": schema, "t": table}).scalar()
+def _relation(connection: Connection, schema: str | None, table: str) -> _Relation | None:
+    """Resolve ``table`` exactly as the DROP will: qualified, or through the search path.
+
+    Looking it up in ``current_schema()`` missed a table in ``public`` whenever the
+    role had a schema of its own (``"$user"`` first in the path): nothing was archived
+    and the DROP, resolving through the whole path, removed the data.
+    """
+    name = qualified(table, schema)
+    row = connection.execute(
+        text(
+            "SELECT c.oid, n.nspname, c.relname, c.relforcerowsecurity"
+            " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE c.oid = to_regclass(:name)"
+        ),
+        {"name": name},
+    ).first()
+    return _Relation(int(row[0]), str(row[1]), str(row[2]), bool(row[3])) if row else None
 
 
 def primary_key(connection: Connection, oid: int) -> list[str]:
@@ -86,12 +117,36 @@ def primary_key(connection: Connection, oid: int) -> list[str]:
     return list(rows.scalars())
 
 
-def _has_column(connection: Connection, oid: int, column: str) -> bool:
-    query = text(
-        "SELECT 1 FROM pg_attribute WHERE attrelid = :oid AND attname = :c"
-        " AND attnum > 0 AND NOT attisdropped"
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    type: str
+    own_type: bool  # a domain, enum, composite, … (or an array of one): kept as text
+
+
+def _columns(connection: Connection, oid: int) -> list[_Column]:
+    rows = connection.execute(
+        text(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod),"
+            " t.typnamespace <> 'pg_catalog'::regnamespace"
+            " OR coalesce(e.typnamespace <> 'pg_catalog'::regnamespace, false)"
+            " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+            " LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typelem <> 0"
+            " WHERE a.attrelid = :oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
+        ),
+        {"oid": oid},
     )
-    return connection.execute(query, {"oid": oid, "c": column}).first() is not None
+    return [_Column(str(n), str(t), bool(own)) for n, t, own in rows]
+
+
+def _selected(connection: Connection, column: _Column) -> str:
+    """Select a column so the archive does not depend on its type (which a downgrade may drop).
+
+    A value of a domain, enum or composite is kept as its text; the type's name is
+    recorded on the archive column, and restore casts back to the column's type then.
+    """
+    quoted = quote(connection, column.name)
+    return f"CAST({quoted} AS text) AS {quoted}" if column.own_type else quoted
 
 
 def _taken(connection: Connection) -> set[str]:
@@ -101,24 +156,65 @@ def _taken(connection: Connection) -> set[str]:
     return set(rows.scalars())
 
 
+@contextmanager
+def _every_row(connection: Connection, relation: _Relation) -> Iterator[None]:
+    """Let the copy read every row, or fail: never archive the subset a policy shows.
+
+    Only the table's owner (or a superuser) can drop it; the owner bypasses row-level
+    security unless it is FORCEd, so FORCE is lifted for the copy (in the drop's own
+    transaction, restored after). ``row_security = off`` turns any policy that still
+    applies into an error instead of a silently shorter archive.
+    """
+    table = quote(connection, relation.schema, relation.name)
+    if relation.force_rls:
+        connection.execute(text(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"))
+    previous = connection.execute(text("SELECT current_setting('row_security')")).scalar()
+    connection.execute(text("SELECT set_config('row_security', 'off', true)"))
+    try:
+        yield
+    except DBAPIError as err:
+        if "row-level security" not in str(err.orig):
+            raise
+        raise ArchiveError(
+            f"Cannot archive {relation.schema}.{relation.name} before dropping it: row-level "
+            "security hides some of its rows from this user, and archiving only the visible "
+            "ones would lose the rest. Nothing was dropped.",
+            name=relation.name,
+            hints=[
+                "Run the downgrade as the table's owner, a superuser or a role with BYPASSRLS.",
+            ],
+        ) from err
+    connection.execute(text("SELECT set_config('row_security', :v, true)"), {"v": previous})
+    if relation.force_rls:
+        connection.execute(text(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY"))
+
+
 def _copy(
     connection: Connection,
     *,
-    schema: str,
-    table: str,
+    relation: _Relation,
     column: str | None,
     keys: list[str],
-    select: str,
+    columns: list[_Column],
     revision: str,
 ) -> tuple[str, int]:
     ensure_tables(connection)
     connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {ARCHIVE_SCHEMA}"))
-    name = archive_name(table, column, revision, _taken(connection))
+    name = archive_name(relation.name, column, revision, _taken(connection))
     target = quote(connection, ARCHIVE_SCHEMA, name)
-    rows = connection.execute(text(f"CREATE TABLE {target} AS {select}")).rowcount
-    what = f"{schema}.{table}" + (f".{column}" if column else "")
+    source = quote(connection, relation.schema, relation.name)
+    select = ", ".join(_selected(connection, c) for c in columns)
+    rows = connection.execute(text(f"CREATE TABLE {target} AS SELECT {select} FROM {source}"))
+    count = rows.rowcount
+    what = f"{relation.schema}.{relation.name}" + (f".{column}" if column else "")
     note = f"Data of {what} dropped by the downgrade of {revision}; see migration_meta.archives."
     connection.execute(text(f"COMMENT ON TABLE {target} IS :note"), {"note": note})
+    for kept in columns:
+        if kept.own_type:
+            connection.execute(
+                text(f"COMMENT ON COLUMN {target}.{quote(connection, kept.name)} IS :note"),
+                {"note": f"{TYPE_NOTE}{kept.type}"},
+            )
     connection.execute(
         text(
             f"INSERT INTO {ARCHIVE_INDEX} (archive_table, source_schema, source_table,"
@@ -127,67 +223,71 @@ def _copy(
         ),
         {
             "name": name,
-            "schema": schema,
-            "table": table,
+            "schema": relation.schema,
+            "table": relation.name,
             "column": column,
             "keys": keys,
             "revision": revision,
-            "rows": rows,
+            "rows": count,
         },
     )
-    return name, rows
+    return name, count
 
 
 def _archive_column(connection: Connection, op: ops.DropColumnOp, revision: str) -> None:
-    schema = _schema(connection, op.schema)
-    oid = _relation(connection, schema, op.table_name)
-    if oid is None or not _has_column(connection, oid, op.column_name):
-        return  # nothing to keep; the drop itself reports a missing table or column
-    source = quote(connection, schema, op.table_name)
-    column = quote(connection, op.column_name)
-    filled = connection.execute(
-        text(f"SELECT count(*) FROM {source} WHERE {column} IS NOT NULL")
-    ).scalar()
-    if not filled:
-        return
-    keys = [k for k in primary_key(connection, oid) if k != op.column_name]
-    # Without a primary key there is nothing to join back on: keep whole rows.
-    selected = ", ".join(quote(connection, k) for k in keys) + f", {column}" if keys else "*"
-    name, rows = _copy(
-        connection,
-        schema=schema,
-        table=op.table_name,
-        column=op.column_name,
-        keys=keys,
-        select=f"SELECT {selected} FROM {source}",
-        revision=revision,
-    )
+    relation = _relation(connection, op.schema, op.table_name)
+    if relation is None:
+        return  # nothing to keep; the drop itself reports a missing table
+    present = _columns(connection, relation.oid)
+    wanted = clip_bytes(op.column_name)
+    dropped = next((c for c in present if c.name == wanted), None)
+    if dropped is None:
+        return  # the drop itself reports a missing column
+    source = quote(connection, relation.schema, relation.name)
+    column = quote(connection, dropped.name)
+    with _every_row(connection, relation):
+        filled = connection.execute(
+            text(f"SELECT count(*) FROM {source} WHERE {column} IS NOT NULL")
+        ).scalar()
+        if not filled:
+            return
+        keys = [k for k in primary_key(connection, relation.oid) if k != dropped.name]
+        by_name = {c.name: c for c in present}
+        # Without a primary key there is nothing to join back on: keep whole rows.
+        kept = [by_name[k] for k in keys] + [dropped] if keys else present
+        name, rows = _copy(
+            connection,
+            relation=relation,
+            column=dropped.name,
+            keys=keys,
+            columns=kept,
+            revision=revision,
+        )
     logs.warn(
-        f"Archived {op.table_name}.{op.column_name} before dropping it: {rows} row(s), "
+        f"Archived {relation.name}.{dropped.name} before dropping it: {rows} row(s), "
         f"{filled} non-NULL, into {ARCHIVE_SCHEMA}.{name}. "
         f"Restore after upgrading again: python -m conventions archive restore {name}"
     )
 
 
 def _archive_table(connection: Connection, op: ops.DropTableOp, revision: str) -> None:
-    schema = _schema(connection, op.schema)
-    oid = _relation(connection, schema, op.table_name)
-    if oid is None:
+    relation = _relation(connection, op.schema, op.table_name)
+    if relation is None:
         return
-    source = quote(connection, schema, op.table_name)
-    if not connection.execute(text(f"SELECT EXISTS (SELECT 1 FROM {source})")).scalar():
-        return
-    name, rows = _copy(
-        connection,
-        schema=schema,
-        table=op.table_name,
-        column=None,
-        keys=primary_key(connection, oid),
-        select=f"TABLE {source}",
-        revision=revision,
-    )
+    source = quote(connection, relation.schema, relation.name)
+    with _every_row(connection, relation):
+        if not connection.execute(text(f"SELECT EXISTS (SELECT 1 FROM {source})")).scalar():
+            return
+        name, rows = _copy(
+            connection,
+            relation=relation,
+            column=None,
+            keys=primary_key(connection, relation.oid),
+            columns=_columns(connection, relation.oid),
+            revision=revision,
+        )
     logs.warn(
-        f"Archived table {op.table_name} before dropping it: {rows} row(s) into "
+        f"Archived table {relation.name} before dropping it: {rows} row(s) into "
         f"{ARCHIVE_SCHEMA}.{name}. "
         f"Restore after upgrading again: python -m conventions archive restore {name}"
     )

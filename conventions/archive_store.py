@@ -37,6 +37,8 @@ class Archive:
     row_count: int
     archived_at: dt.datetime
     restored_at: dt.datetime | None
+    present: bool = True
+    """False when the archive table (or its column) is gone: its rows are not there."""
 
     @property
     def source(self) -> str:
@@ -51,6 +53,7 @@ class Archive:
             "rows": self.row_count,
             "archived_at": self.archived_at.isoformat(),
             "restored_at": self.restored_at.isoformat() if self.restored_at else None,
+            "present": self.present,
         }
 
 
@@ -64,7 +67,16 @@ def archives(connection: Connection) -> list[Archive]:
     """Return every archive, oldest first (none if the bookkeeping tables do not exist)."""
     if not exists(connection):
         return []
-    rows = connection.execute(text(f"SELECT {_COLUMNS} FROM {ARCHIVE_INDEX} ORDER BY id"))
+    rows = connection.execute(
+        text(
+            f"SELECT {_COLUMNS}, EXISTS (SELECT 1 FROM pg_attribute a"
+            "  WHERE a.attrelid = to_regclass(format('%I.%I', CAST(:s AS text), archive_table))"
+            "  AND a.attname = coalesce(source_column, a.attname)"
+            "  AND a.attnum > 0 AND NOT a.attisdropped)"
+            f" FROM {ARCHIVE_INDEX} ORDER BY id"
+        ),
+        {"s": ARCHIVE_SCHEMA},
+    )
     return [Archive(*row) for row in rows.all()]
 
 
@@ -79,16 +91,21 @@ def find(connection: Connection, name: str) -> Archive:
     )
 
 
-def _columns(connection: Connection, schema: str, table: str) -> list[str]:
+def _column_types(connection: Connection, schema: str, table: str) -> dict[str, str]:
+    """Column name -> type of a table now, in order; generated columns left out (not writable)."""
     rows = connection.execute(
         text(
-            "SELECT attname FROM pg_attribute"
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
             " WHERE attrelid = to_regclass(format('%I.%I', CAST(:s AS text), CAST(:t AS text)))"
-            " AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+            " AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum"
         ),
         {"s": schema, "t": table},
     )
-    return list(rows.scalars())
+    return {str(name): str(kind) for name, kind in rows}
+
+
+def _columns(connection: Connection, schema: str, table: str) -> list[str]:
+    return list(_column_types(connection, schema, table))
 
 
 @dataclass(frozen=True)
@@ -124,7 +141,14 @@ def restore(connection: Connection, name: str, *, force: bool = False) -> Restor
                 f"column default): python -m conventions archive restore {name} --force",
             ],
         )
-    present = _columns(connection, archive.source_schema, archive.source_table)
+    if not archive.present:
+        raise ArchiveError(
+            f"Cannot restore {name}: its table {ARCHIVE_SCHEMA}.{name} (or its column) is gone.",
+            name=name,
+            hints=[f"Purge the entry: python -m conventions archive purge {name}"],
+        )
+    types = _column_types(connection, archive.source_schema, archive.source_table)
+    present = list(types)
     wanted = [archive.source_column] if archive.source_column else []
     missing = [c for c in [*wanted, *archive.key_columns] if c not in present]
     if not present or missing:
@@ -148,15 +172,19 @@ def restore(connection: Connection, name: str, *, force: bool = False) -> Restor
                 hints=[f"The whole rows are in {ARCHIVE_SCHEMA}.{name}; restore them by hand."],
             )
         column = quote(connection, archive.source_column)
+        # The archive may hold the value as text (a type the downgrade dropped): cast back
+        # to what the column is now, keys too.
         match = " AND ".join(
-            f"t.{quote(connection, k)} = a.{quote(connection, k)}" for k in archive.key_columns
+            f"t.{quote(connection, k)} = CAST(a.{quote(connection, k)} AS {types[k]})"
+            for k in archive.key_columns
         )
-        differs = f"t.{column} IS DISTINCT FROM a.{column}"
+        value = f"CAST(a.{column} AS {types[archive.source_column]})"
+        differs = f"t.{column} IS DISTINCT FROM {value}"
         default = _plain_default(connection, source, archive.source_column)
         untouched = f"t.{column} IS NULL" + (f" OR t.{column} = ({default})" if default else "")
         written = connection.execute(
             text(
-                f"UPDATE {source} AS t SET {column} = a.{column} FROM {stored} AS a"
+                f"UPDATE {source} AS t SET {column} = {value} FROM {stored} AS a"
                 f" WHERE {match} AND {differs} AND COALESCE({untouched}, false)"
             )
         ).rowcount
@@ -165,13 +193,20 @@ def restore(connection: Connection, name: str, *, force: bool = False) -> Restor
                 f"SELECT count(*) FROM {source} AS t JOIN {stored} AS a ON {match} WHERE {differs}"
             )
         ).scalar()
+        matched = connection.execute(
+            text(f"SELECT count(*) FROM {source} AS t JOIN {stored} AS a ON {match}")
+        ).scalar()
+        if not written and not matched:
+            raise _nothing_matched(archive)
     else:
         archived = _columns(connection, ARCHIVE_SCHEMA, name)
-        common = ", ".join(quote(connection, c) for c in present if c in archived)
+        common = [c for c in present if c in archived]
+        into = ", ".join(quote(connection, c) for c in common)
+        values = ", ".join(f"CAST({quote(connection, c)} AS {types[c]})" for c in common)
         written = connection.execute(
             text(
-                f"INSERT INTO {source} ({common}) OVERRIDING SYSTEM VALUE"
-                f" SELECT {common} FROM {stored} ON CONFLICT DO NOTHING"
+                f"INSERT INTO {source} ({into}) OVERRIDING SYSTEM VALUE"
+                f" SELECT {values} FROM {stored} ON CONFLICT DO NOTHING"
             )
         ).rowcount
         total = connection.execute(text(f"SELECT count(*) FROM {stored}")).scalar()
@@ -182,6 +217,59 @@ def restore(connection: Connection, name: str, *, force: bool = False) -> Restor
         {"n": name},
     )
     return Restored(archive, int(written), int(kept or 0))
+
+
+def _nothing_matched(archive: Archive) -> ArchiveError:
+    """A column archive none of whose keys is in the table: restoring it now restores nothing."""
+    return ArchiveError(
+        f"Nothing of {archive.name} could be restored: none of its {archive.row_count} row(s) "
+        f"matches a row of {archive.source_schema}.{archive.source_table} by "
+        f"{', '.join(archive.key_columns)}. It was not marked restored.",
+        name=archive.name,
+        hints=[
+            "If the rows themselves were archived too (the table was dropped), restore that "
+            "archive first, or both in one command: python -m conventions archive restore "
+            "TABLE_ARCHIVE " + archive.name,
+        ],
+    )
+
+
+def restore_order(connection: Connection, names: list[str]) -> list[str]:
+    """Order archives so each restore can succeed: referenced tables before the tables that
+    reference them, whole tables before columns (a column archive fills rows a table
+    archive may put back)."""
+    found = {name: find(connection, name) for name in dict.fromkeys(names)}
+    tables = [a for a in found.values() if a.source_column is None]
+    columns = [a.name for a in found.values() if a.source_column is not None]
+    edges = connection.execute(
+        text(
+            "SELECT cn.nspname, c.relname, pn.nspname, p.relname FROM pg_constraint f"
+            " JOIN pg_class c ON c.oid = f.conrelid"
+            " JOIN pg_namespace cn ON cn.oid = c.relnamespace"
+            " JOIN pg_class p ON p.oid = f.confrelid"
+            " JOIN pg_namespace pn ON pn.oid = p.relnamespace"
+            " WHERE f.contype = 'f' AND f.conrelid <> f.confrelid"
+        )
+    ).all()
+    parents: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for child_schema, child, parent_schema, parent in edges:
+        parents.setdefault((child_schema, child), set()).add((parent_schema, parent))
+    ordered: list[str] = []
+    done: set[str] = set()
+
+    def visit(archive: Archive, path: tuple[str, ...]) -> None:
+        if archive.name in done or archive.name in path:
+            return  # a cycle of foreign keys: keep the given order for the rest
+        for other in tables:
+            key = (other.source_schema, other.source_table)
+            if key in parents.get((archive.source_schema, archive.source_table), set()):
+                visit(other, (*path, archive.name))
+        done.add(archive.name)
+        ordered.append(archive.name)
+
+    for archive in tables:
+        visit(archive, ())
+    return ordered + columns
 
 
 _SEQUENCE_DEFAULT = re.compile(r"\bnextval\s*\(", re.IGNORECASE)

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from alembic.util import CommandError
 
 from conventions import logs
+from conventions.db.redact import redact, redacted_streams
 from conventions.tracebacks import traceback_requested
 
 # name -> (module, one-line help). Keep in step with README's command list.
@@ -58,32 +61,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = sub.parse_args(rest)
     except SystemExit as exit_:
         return int(exit_.code or 0) and 2
-    logs.install()
-    try:
-        return int(module.run(args))
-    except (CommandError, OSError) as err:
-        if known.traceback or traceback_requested():
-            raise
-        logs.error(str(err))
-        return 1
-    except KeyboardInterrupt:
-        logs.error("Interrupted; the migration in progress was rolled back.")
-        return 130
-    except Exception as err:
-        # Anything not in the house error family is our bug, not the user's input:
-        # still one paragraph, still no traceback unless asked for.
-        if known.traceback or traceback_requested():
-            raise
-        broken = _broken_script(err)
-        if broken is not None:
-            logs.error(str(broken))
-            return 1
-        logs.error(
-            f"Unexpected error in `{known.command}`: {type(err).__name__}: {err}\n"
-            "  → This is a bug in the tooling. Rerun with `python -m conventions "
-            "--traceback …` (or CONVENTIONS_TRACEBACK=1) and report the traceback."
-        )
-        return 1
+    with redacted_streams():
+        logs.install(sys.stderr)  # stdout carries only the command's result
+        as_json = bool(getattr(args, "json", False))
+        try:
+            return int(module.run(args))
+        except (CommandError, OSError) as err:
+            if known.traceback or traceback_requested():
+                raise
+            return _failed(err, str(err), as_json=as_json)
+        except KeyboardInterrupt:
+            logs.error("Interrupted; the migration in progress was rolled back.")
+            return 130
+        except Exception as err:
+            # Anything not in the house error family is our bug, not the user's input:
+            # still one paragraph, still no traceback unless asked for.
+            if known.traceback or traceback_requested():
+                raise
+            broken = _broken_script(err)
+            if broken is not None:
+                return _failed(broken, str(broken), as_json=as_json)
+            message = (
+                f"Unexpected error in `{known.command}`: {type(err).__name__}: {err}\n"
+                "  → This is a bug in the tooling. Rerun with `python -m conventions "
+                "--traceback …` (or CONVENTIONS_TRACEBACK=1) and report the traceback."
+            )
+            return _failed(err, message, as_json=as_json)
+
+
+def _failed(err: BaseException, message: str, *, as_json: bool) -> int:
+    """Report a failure: the message on stderr; with --json also one JSON document on stdout."""
+    logs.error(message)
+    if as_json:
+        print(json.dumps({"error": error_document(err, message)}, indent=2))
+    return 1
+
+
+def error_document(err: BaseException, message: str) -> dict[str, Any]:
+    """Describe an error for ``--json`` callers: its kind, message and hints (masked)."""
+    hints = list(getattr(err, "hints", ()))
+    first = getattr(err, "message", None)
+    return {
+        "type": type(err).__name__,
+        "message": redact(first if isinstance(first, str) else message.split("\n  → ")[0]),
+        "hints": [redact(hint) for hint in hints],
+    }
 
 
 def _broken_script(err: Exception) -> CommandError | None:

@@ -14,6 +14,7 @@ from conventions.errors import (
     CannotConnect,
     ConstraintViolation,
     ConventionsError,
+    DatabaseReadOnly,
     PermissionDenied,
     RelationMissing,
 )
@@ -69,6 +70,9 @@ def statement_error(err: BaseException) -> ConventionsError | None:
     if code is None:
         return None
     table = fields["table"] or _quoted(text) or "?"
+    if code == "25006":  # read_only_sql_transaction: a standby or a read-only default
+        reason = "standby" if "recovery" in text.lower() else "read-only"
+        return DatabaseReadOnly(database=None, reason=reason)
     if code == "42P01":
         return RelationMissing(
             f"Relation does not exist: {text}",

@@ -30,6 +30,7 @@ from conventions.autogen import imports as autogen_imports
 from conventions.diagnose import connection_error
 from conventions.drift import compare_options
 from conventions.errors import UnsupportedCommand
+from conventions.limits import Limits
 from conventions.naming import revision_stem
 from conventions.runner import StepFn, StepRunner, application_name
 from conventions.runtime import safety  # noqa: F401  (installs the safety check)
@@ -160,6 +161,8 @@ def _offline_url(context: EnvironmentContext) -> str:
 
 def _run_online(context: EnvironmentContext, options: dict[str, Any]) -> None:
     direction = _direction(context)
+    if direction not in READ_ONLY:
+        Limits.from_env()  # a bad CONVENTIONS_* setting is refused before connecting
     given: Connection | None = context.config.attributes.get("connection")
     if given is not None:
         # The migrator lock needs a session of its own, never one from the caller's pool.

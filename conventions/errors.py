@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 from alembic.util import CommandError
 
+from conventions.db.redact import redact
+
 
 class ConventionsError(CommandError):
     """Base class: a message saying what happened, why, and what to do next."""
@@ -22,9 +24,11 @@ class ConventionsError(CommandError):
         super().__init__(self.render())
 
     def render(self) -> str:
+        # Every error is shown somewhere (console, alembic's FAILED:, history, JSON):
+        # masking here means no caller has to remember to.
         if not self.hints:
-            return self.message
-        return self.message + "\n" + "\n".join(f"  → {hint}" for hint in self.hints)
+            return redact(self.message)
+        return redact(self.message + "\n" + "\n".join(f"  → {hint}" for hint in self.hints))
 
 
 class DatabaseUrlError(ConventionsError):
@@ -369,3 +373,64 @@ class BackfillFailed(ConventionsError):
         self.table = table
         self.done = done
         super().__init__(message, hints=hints)
+
+
+class DatabaseReadOnly(ConventionsError):
+    """The server accepts no writes: a hot standby, or read-only transactions by default."""
+
+    def __init__(self, *, database: str | None, reason: str) -> None:
+        self.database = database
+        self.reason = reason
+        standby = reason == "standby"
+        why = (
+            "it is a hot standby (pg_is_in_recovery() is true): a replica that only "
+            "follows its primary"
+            if standby
+            else "transactions there are read-only (default_transaction_read_only is on)"
+        )
+        super().__init__(
+            f"The database{f' {database}' if database else ''} is read-only: {why}. "
+            "Nothing was run.",
+            hints=[
+                "Point DATABASE_URL at the primary (read-write) server, not a replica or a "
+                "read-only endpoint.",
+                *(
+                    []
+                    if standby
+                    else [
+                        "If it was made read-only on purpose (maintenance), wait; otherwise "
+                        "ALTER DATABASE … SET default_transaction_read_only = off (or the "
+                        "role's setting) as its owner.",
+                    ]
+                ),
+            ],
+        )
+
+
+class UnknownTarget(ConventionsError):
+    """A command was given a revision or migration file that does not exist (or is not applied)."""
+
+    def __init__(self, message: str, *, targets: Sequence[str], hints: Sequence[str] = ()) -> None:
+        self.targets = tuple(targets)
+        super().__init__(message, hints=hints)
+
+
+class TransactionPooler(ConventionsError):
+    """The URL goes through a pooler that hands each transaction to any server connection."""
+
+    def __init__(self, *, database: str) -> None:
+        self.database = database
+        super().__init__(
+            f"The database {database} is reached through a connection pooler in transaction "
+            "mode (PgBouncer pool_mode = transaction, or similar): each transaction may run on "
+            "another server connection, so the migrator lock, lock_timeout and one migrator at "
+            "a time cannot hold, and session settings would leak to other clients of the pool. "
+            "Nothing was run.",
+            hints=[
+                "Migrate through a direct URL or a session-mode pool: set "
+                "CONVENTIONS_MIGRATION_URL (or migration_url in [tool.conventions] of "
+                "pyproject.toml) to it; the application keeps DATABASE_URL.",
+                "With PgBouncer, a second [databases] entry in session mode does it: "
+                "app_migrate = host=… dbname=app pool_mode=session",
+            ],
+        )

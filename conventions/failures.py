@@ -219,12 +219,39 @@ def _quoted(connection: Connection, *names: str) -> str:
 
 
 _CHECK = re.compile(r"\bCHECK\s*\((?P<expr>.*)\)\s*(NOT\s+VALID)?\s*$", re.IGNORECASE | re.DOTALL)
-_FIRST_NAME = re.compile(r'^\s*\(*\s*"?(?P<col>[A-Za-z_][A-Za-z0-9_]*)"?\s')
 _FOREIGN_KEY = re.compile(
     r"\bFOREIGN\s+KEY\s*\((?P<local>[^)]*)\)\s*REFERENCES\s+(?P<referent>[^(]+?)\s*"
     r"\((?P<remote>[^)]*)\)(?P<rest>.*)$",
     re.IGNORECASE | re.DOTALL,
 )
+
+
+_LITERAL = re.compile(r"'(?:[^']|'')*'")
+_IDENTIFIER = re.compile(r'"((?:[^"]|"")+)"|\b([A-Za-z_][A-Za-z0-9_$]*)\b')
+
+
+def _columns_in(connection: Connection, source: str, expression: str) -> list[str]:
+    """The table's columns a CHECK expression mentions, in order (their values are samples).
+
+    Taking the first word of the expression showed ``length`` for ``length(title) > 3``
+    and fell back to ctids; the table's own column names are the ones worth showing.
+    """
+    present = set(
+        connection.execute(
+            text(
+                "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(:t)"
+                " AND attnum > 0 AND NOT attisdropped"
+            ),
+            {"t": source},
+        ).scalars()
+    )
+    found: list[str] = []
+    for match in _IDENTIFIER.finditer(_LITERAL.sub("''", expression)):
+        quoted, bare = match.groups()
+        name = quoted.replace('""', '"') if quoted else str(bare).lower()
+        if name in present and name not in found:
+            found.append(name)
+    return found
 
 
 def _names(listed: str) -> list[str]:
@@ -260,9 +287,15 @@ def _offenders(
         if match is None:
             return None
         condition = f"NOT ({match.group('expr')})"
-        name = _FIRST_NAME.match(match.group("expr"))
-        column = name.group("col") if name else None
-        shown = f"DISTINCT {_quoted(connection, column)}" if column else "ctid::text"
+        columns = _columns_in(connection, source, match.group("expr"))
+        column = columns[0] if columns else None
+        quoted = [_quoted(connection, c) for c in columns]
+        if len(quoted) == 1:
+            shown = f"DISTINCT {quoted[0]}"
+        elif quoted:
+            shown = f"DISTINCT ROW({', '.join(quoted)})::text"
+        else:
+            shown = "ctid::text"
     elif code == "23503":
         match = _FOREIGN_KEY.search(str(err.statement or ""))
         if match is None:

@@ -13,6 +13,7 @@ index build or a constraint validation can legitimately take minutes.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -27,7 +28,13 @@ LOCK_RETRIES = "CONVENTIONS_LOCK_RETRIES"
 RETRY_BACKOFF = "CONVENTIONS_RETRY_BACKOFF"
 
 BACKOFF_CAP = 30.0
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|min|m|h)?\s*$")
+# PostgreSQL keeps lock_timeout and statement_timeout as an int of milliseconds.
+PG_TIMEOUT_MAX = 2_147_483_647 / 1000
+MIGRATOR_WAIT_MAX = 24 * 3600.0
+LOCK_RETRIES_MAX = 100
+# ASCII digits only: '²' or '٣' are digits to str.isdigit() but not to a person.
+_DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|sec|min|m|h)?\s*$", re.ASCII)
+_COUNT = re.compile(r"^[0-9]+$", re.ASCII)
 _UNITS = {None: 1.0, "ms": 0.001, "s": 1.0, "sec": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0}
 _DURATION_HELP = "a duration such as 500ms, 5s, 2min or 1h (a bare number means seconds)"
 
@@ -40,9 +47,29 @@ def parse_duration(name: str, value: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
+def _bounded(name: str, value: str, seconds: float, *, most: float, timeout: bool) -> float:
+    """Refuse a duration PostgreSQL (or common sense) cannot honour, naming the variable.
+
+    A PostgreSQL timeout is whole milliseconds and 0 means "none": 0.0001ms would be
+    rounded to 0 and silently disable the timeout, so anything between 0 and 1ms is
+    refused rather than guessed.
+    """
+    if timeout and 0 < seconds < 0.001:
+        raise InvalidSetting(
+            name, value, "0 (no timeout) or at least 1ms: PostgreSQL would round it to 0"
+        )
+    if seconds > most:
+        limit = f"{most * 1000:.0f}ms (PostgreSQL's limit)" if timeout else f"{most:g}s"
+        raise InvalidSetting(name, value, f"at most {limit}")
+    return seconds
+
+
 def pg_duration(seconds: float) -> str:
-    """Render seconds as a PostgreSQL setting value in milliseconds ('0' disables)."""
-    return f"{round(seconds * 1000)}ms" if seconds > 0 else "0"
+    """Render seconds as a PostgreSQL setting value in milliseconds ('0' disables).
+
+    Rounded up: a positive timeout must never become 0 (no timeout at all).
+    """
+    return f"{math.ceil(round(seconds * 1000, 6))}ms" if seconds > 0 else "0"
 
 
 @dataclass(frozen=True)
@@ -58,19 +85,27 @@ class Limits:
         env = os.environ if environ is None else environ
         default = cls()
 
-        def duration(name: str, fallback: float) -> float:
+        def duration(name: str, fallback: float, *, most: float, timeout: bool = False) -> float:
             raw = env.get(name, "").strip()
-            return parse_duration(name, raw) if raw else fallback
+            if not raw:
+                return fallback
+            return _bounded(name, raw, parse_duration(name, raw), most=most, timeout=timeout)
 
         retries_raw = env.get(LOCK_RETRIES, "").strip()
-        if retries_raw and not retries_raw.isdigit():
-            raise InvalidSetting(LOCK_RETRIES, retries_raw, "a whole number of retries (0 or more)")
+        if retries_raw and (not _COUNT.match(retries_raw) or int(retries_raw) > LOCK_RETRIES_MAX):
+            raise InvalidSetting(
+                LOCK_RETRIES, retries_raw, f"a whole number of retries from 0 to {LOCK_RETRIES_MAX}"
+            )
         return cls(
-            migrator_wait=duration(MIGRATOR_WAIT, default.migrator_wait),
-            lock_timeout=duration(LOCK_TIMEOUT, default.lock_timeout),
-            statement_timeout=duration(STATEMENT_TIMEOUT, default.statement_timeout),
+            migrator_wait=duration(MIGRATOR_WAIT, default.migrator_wait, most=MIGRATOR_WAIT_MAX),
+            lock_timeout=duration(
+                LOCK_TIMEOUT, default.lock_timeout, most=PG_TIMEOUT_MAX, timeout=True
+            ),
+            statement_timeout=duration(
+                STATEMENT_TIMEOUT, default.statement_timeout, most=PG_TIMEOUT_MAX, timeout=True
+            ),
             lock_retries=int(retries_raw) if retries_raw else default.lock_retries,
-            retry_backoff=duration(RETRY_BACKOFF, default.retry_backoff),
+            retry_backoff=duration(RETRY_BACKOFF, default.retry_backoff, most=BACKOFF_CAP),
         )
 
     def backoff(self, retry: int) -> float:

@@ -11,7 +11,11 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import traceback
+from types import TracebackType
 from typing import TextIO
+
+from conventions.db.redact import redact
 
 LOGGER_NAME = "conventions"
 
@@ -47,7 +51,7 @@ class _MarkFormatter(logging.Formatter):
         mark = getattr(record, "mark", None)
         if mark is None:
             mark = {logging.WARNING: "warn", logging.ERROR: "error"}.get(record.levelno)
-        text = record.getMessage()
+        text = redact(record.getMessage())
         return f"{self.marks[mark]} {text}" if mark else text
 
 
@@ -63,6 +67,16 @@ def install(stream: TextIO | None = None) -> None:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    if sys.excepthook is sys.__excepthook__:
+        sys.excepthook = _redacted_traceback
+
+
+def _redacted_traceback(
+    kind: type[BaseException], value: BaseException, tb: TracebackType | None
+) -> None:
+    """Print an uncaught exception's traceback (asked for, or a bug) with secrets masked."""
+    text = "".join(traceback.format_exception(kind, value, tb))
+    sys.stderr.write(redact(text))
 
 
 def mark(name: str) -> str:

@@ -65,13 +65,26 @@ def holder(connection: Connection) -> Holder | None:
 class MigratorLock:
     """Context manager: hold the migrator lock for the duration of a schema change."""
 
-    def __init__(self, engine: Engine, *, wait: float, database: str) -> None:
+    def __init__(
+        self, engine: Engine, *, wait: float, database: str, shared: Connection | None = None
+    ) -> None:
         self.engine = engine
         self.wait = wait
         self.database = database
+        self.shared = shared
+        """The migration's own connection, to hold the lock on instead of a second one.
+
+        Behind a session-mode pooler every connection is a server connection of a small
+        pool: two per migrator wedged 8 migrators on a pool of 2. The session lock
+        survives the step's commits and rollbacks, so one connection can carry both.
+        """
         self.connection: Connection | None = None
 
     def __enter__(self) -> MigratorLock:
+        if self.shared is not None:
+            self._acquire(self.shared)
+            self.connection = self.shared
+            return self
         connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
             self._acquire(connection)
@@ -83,7 +96,10 @@ class MigratorLock:
 
     def _try(self, connection: Connection) -> bool:
         query = text("SELECT pg_try_advisory_lock(:key)")
-        return bool(connection.execute(query, {"key": LOCK_KEY}).scalar())
+        got = bool(connection.execute(query, {"key": LOCK_KEY}).scalar())
+        if connection is self.shared:
+            connection.commit()  # a session lock outlives it; no snapshot held while waiting
+        return got
 
     def _acquire(self, connection: Connection) -> None:
         if self._try(connection):
@@ -94,6 +110,8 @@ class MigratorLock:
         while True:
             now = time.monotonic()
             other = holder(connection)
+            if connection is self.shared:
+                connection.commit()
             if now - last_log >= _LOG_EVERY:
                 last_log = now
                 who = other.describe() if other else "a session that just finished"
@@ -118,11 +136,18 @@ class MigratorLock:
         if self.connection is None:
             return
         try:
-            self.connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+            if self.shared is not None:
+                if self.shared.in_transaction():
+                    self.shared.rollback()
+                self.shared.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+                self.shared.commit()
+            else:
+                self.connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
         except Exception:
             pass  # closing the session releases the lock anyway
         finally:
-            self.connection.close()
+            if self.shared is None:
+                self.connection.close()
             self.connection = None
 
 
@@ -156,9 +181,16 @@ def locked(*, application: str) -> Iterator[tuple[Engine, Connection]]:
     migrator would.
     """
     from conventions.connect import connected
+    from conventions.db.redact import mask_url
+    from conventions.db.server import read_only_reason
+    from conventions.errors import DatabaseReadOnly
     from conventions.limits import Limits
 
     with connected(application=application) as (engine, connection):
         database = engine.url.database or "?"
+        reason = read_only_reason(connection)
+        connection.rollback()
+        if reason is not None:
+            raise DatabaseReadOnly(database=mask_url(engine.url), reason=reason)
         with MigratorLock(engine, wait=Limits.from_env().migrator_wait, database=database):
             yield engine, connection

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from conventions import logs
+from conventions.db.redact import redact
 from conventions.history import ARCHIVE_INDEX, QUALIFIED, SCHEMA, exists
 
 _DDL = (
@@ -112,8 +113,8 @@ def record(
             "client_host": socket.gethostname(),
             "os_user": _os_user(),
             "success": success,
-            "error": error,
-            "note": entry.note,
+            "error": redact(error) if error else error,
+            "note": redact(entry.note) if entry.note else entry.note,
             "checksum": entry.checksum,
         },
     )

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from conventions import drift, history, recorder
 from conventions.checksums import file_checksum
-from conventions.errors import MultipleHeads, SchemaDrift
+from conventions.errors import MultipleHeads, SchemaDrift, UnknownTarget
 
 
 def _applied(connection: Connection, script: ScriptDirectory) -> list[Script]:
@@ -33,14 +33,45 @@ def _matches(script: Script, wanted: Sequence[str]) -> bool:
     return not wanted or bool({script.revision, path.name, path.stem} & set(wanted))
 
 
+def _check_targets(
+    connection: Connection, script: ScriptDirectory, wanted: Sequence[str]
+) -> list[Script]:
+    """Return the applied scripts; refuse a name that is no migration, or one not applied.
+
+    "Nothing to repair" for a typo would let a user believe the file they meant was
+    accepted, so every name given must be an applied migration.
+    """
+    applied = _applied(connection, script)
+    known = list(script.walk_revisions())
+    unknown = [w for w in wanted if not any(_matches(s, [w]) for s in known)]
+    if unknown:
+        raise UnknownTarget(
+            f"No migration matches {', '.join(repr(w) for w in unknown)}: repair takes revision "
+            "ids or file names from the migrations directory. Nothing was recorded.",
+            targets=unknown,
+            hints=["List them: python -m conventions status (revision ids and file names)"],
+        )
+    pending = [w for w in wanted if not any(_matches(s, [w]) for s in applied)]
+    if pending:
+        raise UnknownTarget(
+            f"{', '.join(repr(w) for w in pending)} {'is' if len(pending) == 1 else 'are'} not "
+            "applied to this database, so there is no recorded checksum to repair. Nothing "
+            "was recorded.",
+            targets=pending,
+            hints=["Apply it instead: make migrate (an edit before applying needs no repair)"],
+        )
+    return applied
+
+
 def repair(
     connection: Connection, script: ScriptDirectory, *, only: Sequence[str] = ()
 ) -> list[tuple[str, str]]:
     """Record the current checksum of each edited applied file; return (revision, file)."""
+    applied = _check_targets(connection, script, only)
     recorder.ensure_tables(connection)
     recorded = history.recorded_checksums(connection)
     repaired = []
-    for rev in _applied(connection, script):
+    for rev in applied:
         old, new = recorded.get(rev.revision), file_checksum(rev.path)
         if old is None or old == new or not _matches(rev, only):
             continue
@@ -68,6 +99,23 @@ def _vouch(connection: Connection, scripts: list[Script], note: str) -> list[tup
     return done
 
 
+def _known_revision(script: ScriptDirectory, target: str) -> None:
+    try:
+        found = script.get_revision(target)
+    except CommandError:
+        found = None
+    if found is None:
+        raise UnknownTarget(
+            f"There is no revision {target!r} in the migrations directory, so the database "
+            "cannot be baselined there. Nothing was recorded.",
+            targets=[target],
+            hints=[
+                "Give a revision id from python -m conventions status (or alembic history), "
+                "or omit it to baseline at head.",
+            ],
+        )
+
+
 def baseline(
     connection: Connection,
     script: ScriptDirectory,
@@ -84,6 +132,8 @@ def baseline(
     before the history existed).
     """
     context = MigrationContext.configure(connection)
+    if target not in ("head", "heads", "base"):  # base: refused below when it matters
+        _known_revision(script, target)
     if context.get_current_heads():
         done = _vouch(connection, _applied(connection, script), "checksum recorded by baseline")
         connection.commit()

@@ -37,7 +37,17 @@ from sqlalchemy.exc import DBAPIError
 from conventions import archive, commits, failures, history, logs, recorder
 from conventions.blockers import BlockerWatch
 from conventions.checksums import file_checksum
-from conventions.errors import BaselineNeeded, EditedMigration, MultipleHeads, UnsupportedCommand
+from conventions.db.pooler import pool_mode
+from conventions.db.redact import mask_url as mask
+from conventions.db.server import read_only_reason
+from conventions.errors import (
+    BaselineNeeded,
+    DatabaseReadOnly,
+    EditedMigration,
+    MultipleHeads,
+    TransactionPooler,
+    UnsupportedCommand,
+)
 from conventions.limits import Limits, pg_duration
 from conventions.migrator_lock import MigratorLock
 from conventions.progress import Progress, step_name
@@ -150,7 +160,12 @@ class StepRunner:
                 self._finish(heads)
                 return
         database = self.engine.url.database or "?"
-        with MigratorLock(self.engine, wait=self.limits.migrator_wait, database=database) as lock:
+        self._refuse_read_only()
+        pooled = self._pool_mode()
+        shared = self.connection if pooled else None
+        with MigratorLock(
+            self.engine, wait=self.limits.migrator_wait, database=database, shared=shared
+        ) as lock:
             heads, steps = self._plan()
             self._validate(heads)
             if self.direction is None:
@@ -173,6 +188,21 @@ class StepRunner:
             heads = self.migration_context.get_current_heads()
             self._end_transaction()
         self._finish(heads)
+
+    def _pool_mode(self) -> str | None:
+        """Refuse a transaction pooler before any DDL; say "session" for a session pooler."""
+        mode = pool_mode(self.connection, self.engine)
+        self._end_transaction()
+        if mode == "transaction":
+            raise TransactionPooler(database=mask(self.engine.url))
+        return mode
+
+    def _refuse_read_only(self) -> None:
+        """A standby or read-only database is refused before the lock and any DDL."""
+        reason = read_only_reason(self.connection)
+        self._end_transaction()
+        if reason is not None:
+            raise DatabaseReadOnly(database=mask(self.engine.url), reason=reason)
 
     def _finish(self, heads: tuple[str, ...]) -> None:
         if self.direction in ("upgrade", "downgrade"):
@@ -201,7 +231,10 @@ class StepRunner:
                 else contextlib.nullcontext()
             )
             notes = assured.collecting()  # safety_assured reasons, for this step's row
-            with BlockerWatch(lock.connection, pid, interval) as watch, marker, notes:
+            # On a shared connection (behind a pooler) there is no second session to watch
+            # from: blockers go unnamed rather than cost another server connection.
+            watcher = None if lock.shared is not None else lock.connection
+            with BlockerWatch(watcher, pid, interval) as watch, marker, notes:
                 try:
                     with self.context.begin_transaction():
                         self.context.run_migrations()
@@ -243,7 +276,7 @@ class StepRunner:
                     limits=self.limits,
                     committed_before=committed,
                 )
-            recorder.record_failure(self.connection, self.entry, self._redact(str(error)))
+            recorder.record_failure(self.connection, self.entry, str(error))
             raise error from failure
 
     def _applied(self, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
@@ -293,10 +326,6 @@ class StepRunner:
                 self.connection.rollback()
         except Exception:  # the connection may be dead; the server rolled back already
             pass
-
-    def _redact(self, message: str) -> str:
-        password = self.engine.url.password
-        return message.replace(str(password), "***") if password else message
 
 
 def _direction_of(steps: list[Any], plan_fn: StepFn) -> str | None:

@@ -8,11 +8,14 @@ then the embedded server under ``.pgdata/`` (started on demand). ``make``,
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from conventions.db.redact import mask_url, remember
+from conventions.db.url_source import given_url
 from conventions.errors import DatabaseUrlError
 
 _DRIVERS = {"postgresql", "postgres", "postgresql+psycopg2"}
@@ -34,30 +37,36 @@ def project_root(start: Path | None = None) -> Path:
 
 
 def configured_url(root: Path | None = None) -> str | None:
-    """Return DATABASE_URL from the environment or .env, or None for the embedded server."""
-    value = os.environ.get("DATABASE_URL")
-    if value is None:
-        env_file = (root or project_root()) / ".env"
-        if env_file.is_file():
-            from dotenv import dotenv_values
+    """Return DATABASE_URL from the environment or .env, or None for the embedded server.
 
-            value = dotenv_values(env_file).get("DATABASE_URL")
-    if value is None or not value.strip():
-        return None
-    return value.strip()
+    A value that was given but is empty or unreadable is an error, never "not set"
+    (``conventions.db.url_source``).
+    """
+    given = given_url(root or project_root())
+    return given.value if given is not None else None
 
 
-def _authority(raw: str) -> str:
-    rest = raw.split("://", 1)[-1]
-    return rest.split("/", 1)[0] if "/" in rest else rest
+def _host_part(raw: str) -> str:
+    """Return ``host[:port]`` of ``raw``: after the last '@', before the path or query."""
+    rest = raw.split("://", 1)[-1].rsplit("@", 1)[-1]
+    return re.split(r"[/?]", rest, maxsplit=1)[0]
 
 
 def parse_url(raw: str) -> URL:
     """Validate a PostgreSQL URL and pin the psycopg2 driver; say exactly what is wrong."""
-    if _authority(raw).count("@") > 1:
+    remember(raw)
+    # The parser splits userinfo at the first '@' and the path at the first '/', so an
+    # unescaped '@' anywhere after another one connects to the wrong host.
+    if raw.split("://", 1)[-1].count("@") > 1:
         raise DatabaseUrlError(
             f"DATABASE_URL {mask(raw)!r} has more than one '@' before the host.",
             hints=["A password containing '@' must escape it as %40 (and ':' as %3A)."],
+        )
+    host = _host_part(raw)
+    if host.startswith("[") and "]" not in host:
+        raise DatabaseUrlError(
+            f"DATABASE_URL {mask(raw)!r} opens an IPv6 address with '[' but never closes it.",
+            hints=["Write an IPv6 host in brackets, port after them: postgresql://u@[::1]:5432/db"],
         )
     try:
         url = make_url(raw)
@@ -95,31 +104,20 @@ def _malformed(raw: str, err: Exception) -> DatabaseUrlError:
 
 
 def mask(raw: str | URL) -> str:
-    """Return the URL with its password replaced, even when the URL does not parse."""
-    if isinstance(raw, URL):
-        return raw.render_as_string(hide_password=True)
-    try:
-        if _authority(raw).count("@") > 1:
-            raise ValueError("unescaped '@'")  # the parser would show part of the password
-        return make_url(raw).render_as_string(hide_password=True)
-    except Exception:  # a malformed URL must still never leak its password
-        # Everything between the first ':' after the user and the last '@' is secret,
-        # whatever the scheme looks like (``postgresql//u:pw@h/db``, ``u:p@ss@h``).
-        if "@" in raw:
-            head, host = raw.rsplit("@", 1)
-            user_start = head.rfind("/") + 1
-            user, _, secret = head[user_start:].partition(":")
-            if secret:
-                return f"{head[:user_start]}{user}:***@{host}"
-        return raw
+    """Return the URL with its passwords replaced, even when the URL does not parse."""
+    return mask_url(raw)
 
 
 def database_url(root: Path | None = None) -> URL:
     """Return the URL every command should use, starting the embedded server if needed."""
     root = root or project_root()
-    raw = configured_url(root)
-    if raw is not None:
-        return parse_url(raw)
+    given = given_url(root)
+    if given is not None:
+        try:
+            return parse_url(given.value)
+        except DatabaseUrlError as err:
+            hints = [*err.hints, f"It came from {given.origin}."]
+            raise DatabaseUrlError(err.message, hints=hints) from None
     from conventions import embedded
 
     return embedded.ensure_running(root / ".pgdata")

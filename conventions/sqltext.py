@@ -62,3 +62,25 @@ def fit_name(name: str) -> str:
     if len(name) <= MAX_IDENTIFIER:
         return name
     return name[: MAX_IDENTIFIER - 8] + "_" + md5_hex(name)[-4:]
+
+
+def clip_bytes(name: str, limit: int = MAX_IDENTIFIER) -> str:
+    """Cut ``name`` to at most ``limit`` UTF-8 bytes at a character boundary.
+
+    This is what PostgreSQL does to an identifier longer than 63 bytes (not
+    characters: 30 × 'ö' is 60 bytes), so a name cut here is the name it stores.
+    """
+    encoded = name.encode("utf-8")
+    if len(encoded) <= limit:
+        return name
+    return encoded[:limit].decode("utf-8", errors="ignore")
+
+
+def fit_identifier(base: str, suffix: str = "") -> str:
+    """Return ``base + suffix`` within 63 bytes, ``base`` clipped (never ``suffix``).
+
+    For names the tooling generates and must find again (archive tables): sized in
+    bytes, so PostgreSQL never truncates them behind our back.
+    """
+    room = MAX_IDENTIFIER - len(suffix.encode("utf-8"))
+    return clip_bytes(base, room) + suffix

@@ -108,6 +108,6 @@ def test_models_that_fail_to_import_exit_1_with_the_reason(tmp_path: Path) -> No
     done = lint("--models", "broken_models", cwd=tmp_path)
     assert done.returncode == 1
     assert "Cannot import broken_models to check its metadata: RuntimeError: settings missing" in (
-        done.stdout
+        done.stderr
     )
     assert "Traceback" not in done.stdout + done.stderr

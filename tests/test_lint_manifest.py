@@ -66,7 +66,7 @@ def test_editing_an_applied_migration_fails_naming_it_and_the_fix(project: Path)
     update = lint(project, "--update-manifest")
     assert update.returncode == 1
     assert f"HSE010 applied migration {edited.name} changed" in update.stdout
-    assert "was not rewritten" in update.stdout
+    assert "was not rewritten" in update.stderr
     assert manifest.read_bytes() == before
 
 
@@ -87,7 +87,7 @@ def test_a_new_migration_is_a_notice_until_recorded(project: Path) -> None:
     update = lint(project, "--update-manifest")
     assert update.returncode == 0
     assert f"Recorded 1 migration file(s) in alembic/versions/{MANIFEST_NAME}: {new.name}" in (
-        update.stdout
+        update.stderr
     )
     after = manifest.read_text()
     assert set(before.splitlines()) < set(after.splitlines())
@@ -126,5 +126,5 @@ def test_a_malformed_manifest_line_is_an_error_naming_the_line(project: Path) ->
     number = len(manifest.read_text().splitlines())
     done = lint(project)
     assert done.returncode == 1
-    assert f"alembic/versions/{MANIFEST_NAME}:{number}: not a checksum line: " in done.stdout
+    assert f"alembic/versions/{MANIFEST_NAME}:{number}: not a checksum line: " in done.stderr
     assert "Traceback" not in done.stdout + done.stderr

@@ -81,7 +81,7 @@ def test_killed_migration_converges_on_rerun(project_copy: Path, seeded_db: URL)
         proc.communicate(timeout=30)
     again = run_cli(MIGRATE, url=fresh_db, cwd=project_copy, env={"SLOW_STEP_SECONDS": "0"})
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "[1/1] 20991231-runtime-test-bb00000000b1 ok" in again.stdout
+    assert "[1/1] 20991231-runtime-test-bb00000000b1 ok" in again.stderr
     assert version(fresh_db) == ["bb00000000b1"]
     assert scalar(fresh_db, "SELECT to_regclass('crash_probe')::text") == "crash_probe"
     steps = history(fresh_db)
@@ -126,7 +126,7 @@ def test_edited_applied_migration_is_refused_until_repaired(
 
     repaired = run_cli(["-m", "conventions", "repair"], url=fresh_db, cwd=project_copy)
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
-    assert "Accepted the edit of 20250129-add-loyalty-tiers-to-offers.py" in repaired.stdout
+    assert "Accepted the edit of 20250129-add-loyalty-tiers-to-offers.py" in repaired.stderr
     row = rows(
         fresh_db,
         "SELECT revision, direction, checksum, os_user IS NOT NULL, note"
@@ -161,7 +161,7 @@ def test_database_built_outside_migrations_needs_a_baseline(seeded_db: URL) -> N
     )
     adopted = run_cli(["-m", "conventions", "baseline"], url=fresh_db)
     assert adopted.returncode == 0, adopted.stdout + adopted.stderr
-    assert f"Baselined the database at {SEED_HEAD} (6 revision(s) recorded)" in adopted.stdout
+    assert f"Baselined the database at {SEED_HEAD} (6 revision(s) recorded)" in adopted.stderr
     assert version(fresh_db) == [SEED_HEAD]
     assert [d for _, d, _, _ in history(fresh_db)] == ["baseline"] * 6
     check = run_cli(["-m", "conventions", "status", "--check"], url=fresh_db)

@@ -87,8 +87,8 @@ def test_up_to_date_run_does_not_wait_for_the_lock(seeded_db: URL) -> None:
     finally:
         holder.close()
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Another migration" not in result.stdout
-    assert result.stdout.strip().endswith("nothing to apply.")
+    assert "Another migration" not in result.stderr
+    assert result.stderr.strip().endswith("nothing to apply.")
 
 
 def test_invalid_runtime_setting_is_named(fresh_db: URL) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from conventions import logs
-from conventions.archive_store import Restored, archives, purge, restore
+from conventions.archive_store import Restored, archives, purge, restore, restore_order
 from conventions.connect import connected
 from conventions.errors import ArchiveError
 from conventions.failures import DEADLOCK, RETRYABLE, sqlstate
@@ -45,8 +45,13 @@ def run(args: argparse.Namespace) -> int:
             print("No archived data.")
         for a in found if not args.json else []:
             restored = f", restored {a.restored_at:%Y-%m-%d %H:%M}" if a.restored_at else ""
+            held = (
+                f"{a.row_count} row(s)"
+                if a.present
+                else f"MISSING (its table was dropped; the {a.row_count} row(s) are gone)"
+            )
             print(
-                f"{a.name}  {a.row_count} row(s) of {a.source}, downgrade of {a.revision} "
+                f"{a.name}  {held} of {a.source}, downgrade of {a.revision} "
                 f"at {a.archived_at:%Y-%m-%d %H:%M}{restored}"
             )
         return 0
@@ -85,12 +90,19 @@ def _restore(connection: Connection, names: list[str], *, force: bool) -> list[R
                     "st": pg_duration(limits.statement_timeout),
                 },
             )
-            done = [restore(connection, name, force=force) for name in names]
+            done = [
+                restore(connection, name, force=force) for name in restore_order(connection, names)
+            ]
             connection.commit()
             return done
+        except ArchiveError:
+            connection.rollback()
+            raise
         except DBAPIError as err:
             connection.rollback()
             code = sqlstate(err)
+            if code == "23503":
+                raise _parent_first(err, names) from err
             if code == "57014" and "statement timeout" not in str(err):
                 raise  # cancelled by someone, not by our limit
             if code not in RETRYABLE and code != "57014":
@@ -109,6 +121,21 @@ def _restore(connection: Connection, names: list[str], *, force: bool) -> list[R
                 time.sleep(delay)
                 continue
             raise _busy(code, attempt, limits, names) from err
+
+
+def _parent_first(err: DBAPIError, names: list[str]) -> ArchiveError:
+    """A restored row references a row that is not there (yet): name the table it needs."""
+    detail = getattr(getattr(err.orig, "diag", None), "message_detail", None) or ""
+    primary = str(getattr(getattr(err.orig, "diag", None), "message_primary", "") or err.orig)
+    return ArchiveError(
+        f"Restoring {', '.join(names)} would break a foreign key: {primary} ({detail}) "
+        "It was rolled back; nothing was restored or marked restored.",
+        name=names[0] if len(names) == 1 else None,
+        hints=[
+            "Restore the archive of the referenced table first, or name both in one command "
+            "(they are restored parents first): python -m conventions archive restore A B …",
+        ],
+    )
 
 
 def _busy(code: str | None, attempts: int, limits: Limits, names: list[str]) -> ArchiveError:

@@ -20,8 +20,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--check", action="store_true", help="exit 1 unless at head with no drift or edits"
     )
-    parser.add_argument("--history", type=int, default=10, metavar="N", help="last N steps")
+    parser.add_argument(
+        "--history", type=_history_count, default=10, metavar="N", help="last N steps"
+    )
     parser.add_argument("--models", default="app.models", help="module that defines the models")
+
+
+HISTORY_MAX = 100_000
+
+
+def _history_count(raw: str) -> int:
+    """Parse --history N: a whole number the history query can take (0 shows none)."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+    if not 0 <= value <= HISTORY_MAX:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and {HISTORY_MAX}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:

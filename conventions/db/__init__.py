@@ -1,5 +1,6 @@
-"""Read-only questions about a live database (sizes, type compatibility, volatility).
+"""Read-only access to PostgreSQL: URLs and their secrets, connection facts, sizes,
+type compatibility, volatility.
 
-Nothing here changes the database, so the safety check, ``plan`` and ``status`` can
-all ask these questions (issue 12's layout: database access lives in ``conventions.db``).
+Nothing here changes the database, so read-only commands (status, inspect, lint), the
+safety check and ``plan`` may import it freely (issue 12's layout).
 """

@@ -33,7 +33,7 @@ _VIOLATIONS = {"23514", "23503"}  # check_violation, foreign_key_violation
 def compile_text(element: ClauseElement) -> str:
     """Return the SQL of a SQLAlchemy DDL construct exactly as PostgreSQL should read it."""
     compiled = element.compile(dialect=_TEXT_DIALECT, compile_kwargs={"literal_binds": True})
-    return str(compiled).replace("\t", "    ").strip()
+    return str(compiled).strip()
 
 
 def object_name(item: Any) -> str:
@@ -72,6 +72,8 @@ class OpRunner:
         self.offline = bool(self.context.as_sql)
         self.outside = False
         """True inside an own_transaction() block that really left the step's transaction."""
+        self.committed_work = False
+        """Whether leaving the step's transaction committed anything (its work so far)."""
 
     @property
     def conn(self) -> Connection:
@@ -79,9 +81,14 @@ class OpRunner:
 
     def run(self, statement: str) -> None:
         """Emit one statement (no terminator). ``%`` is escaped for DDL's formatting."""
-        if self.outside:
+        if self.outside and self.committed_work:
             commits.note(self.context, statement)  # the step's work so far is committed
         self.operations.execute(DDL(statement.replace("%", "%%")))
+        if self.outside and not self.committed_work:
+            # Nothing was committed before this statement (PostgreSQL's refusal of it
+            # would have left the database unchanged); now its own work is.
+            self.committed_work = True
+            commits.note(self.context, f"the end of {statement}")
 
     def require_table(self, name: str, schema: str | None) -> catalog.TableInfo:
         info = catalog.table(self.conn, name, schema=schema)
@@ -128,6 +135,7 @@ class OpRunner:
             return
         if self._may_commit():
             self.outside = True
+            self.committed_work = self._wrote_anything()
             try:
                 with self.context.autocommit_block():
                     yield
@@ -139,6 +147,18 @@ class OpRunner:
             "(the table is locked against writes until that transaction ends)."
         )
         yield
+
+    def _wrote_anything(self) -> bool:
+        """Whether the step's open transaction has written (PostgreSQL assigned it an id).
+
+        Leaving the transaction commits that work; when there is none, a statement
+        PostgreSQL refuses outside it leaves the database exactly as it was.
+        """
+        conn = self.context.connection
+        if conn is None or not conn.in_transaction():
+            return False
+        found = conn.exec_driver_sql("SELECT pg_current_xact_id_if_assigned() IS NOT NULL")
+        return bool(found.scalar())
 
     def _may_commit(self) -> bool:
         conn = self.context.connection

@@ -1,0 +1,152 @@
+"""Behind a real PgBouncer (issue 11, 11): transaction pooling is refused, session pooling works.
+
+Each test starts PgBouncer (the Debian package) on a free loopback port in front of the
+test server. Transaction mode: refused before any DDL, nothing leaks to other clients of
+the pool (lock_timeout, the advisory lock). Session mode with a small pool: one server
+connection per migrator, so concurrent migrators take turns instead of wedging.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import URL
+
+from conventions.migrator_lock import LOCK_KEY
+from conventions.testing import DatabaseFactory, connect, run_cli, url_text
+from tests import servers
+from tests.runtime_support import MIGRATE, SEED_HEAD, add_revision, history, scalar, spawn, version
+
+pytestmark = pytest.mark.skipif(
+    shutil.which(servers.PGBOUNCER) is None and not Path(servers.PGBOUNCER).exists(),
+    reason="pgbouncer is not installed (apt-get install pgbouncer)",
+)
+
+
+def _pending(project: Path) -> None:
+    add_revision(
+        project,
+        "aa00000000b1",
+        upgrade="op.create_table('pooled_probe', sa.Column('id', sa.Integer, primary_key=True))",
+        downgrade="op.drop_table('pooled_probe')",
+    )
+
+
+def _pool_settings(url: URL) -> tuple[str, str]:
+    """lock_timeout and statement_timeout as another client of the pool sees them."""
+    conn = connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')"
+            )
+            row = cur.fetchone()
+            assert row is not None
+            return str(row[0]), str(row[1])
+    finally:
+        conn.close()
+
+
+def _advisory_locks(direct: URL) -> int:
+    return int(
+        scalar(
+            direct,
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+            " AND objid = CAST(:low AS oid)",
+            {"low": LOCK_KEY & 0xFFFFFFFF},
+        )
+    )
+
+
+def test_a_transaction_pooler_is_refused_before_any_ddl(
+    project_copy: Path, seeded_db: URL, db_factory: DatabaseFactory
+) -> None:
+    _pending(project_copy)
+    before = history(seeded_db)
+    with servers.pgbouncer(
+        db_factory.base, mode="transaction", databases=(seeded_db.database,)
+    ) as pool:
+        pooled = pool.url(str(seeded_db.database))
+        for argv in (MIGRATE, ["alembic", "upgrade", "head"]):
+            done = run_cli(argv, url=pooled, cwd=project_copy)
+            output = done.stdout + done.stderr
+            assert done.returncode not in (0, 2), output
+            assert "connection pooler in transaction mode" in output
+            assert "CONVENTIONS_MIGRATION_URL" in output and "Nothing was run" in output
+            assert "Traceback" not in output
+        # nothing leaked to the pool's other clients, no lock left on a pooled connection
+        assert _pool_settings(pooled) == _pool_settings(seeded_db)
+        assert _advisory_locks(seeded_db) == 0
+        # reading through the pooler is fine
+        status = run_cli(["-m", "conventions", "status"], url=pooled, cwd=project_copy)
+        assert status.returncode == 0, status.stderr
+    assert version(seeded_db) == [SEED_HEAD]
+    assert scalar(seeded_db, "SELECT to_regclass('pooled_probe')") is None
+    assert history(seeded_db) == before
+
+
+def test_eight_migrators_on_a_transaction_pooler_are_all_refused(
+    project_copy: Path, seeded_db: URL, db_factory: DatabaseFactory
+) -> None:
+    _pending(project_copy)
+    with servers.pgbouncer(
+        db_factory.base, mode="transaction", pool_size=4, databases=(seeded_db.database,)
+    ) as pool:
+        pooled = pool.url(str(seeded_db.database))
+        procs = [spawn(MIGRATE, url=pooled, cwd=project_copy) for _ in range(8)]
+        outputs = [(p.wait(timeout=180), p.communicate()[0]) for p in procs]
+    for code, output in outputs:
+        assert code == 1, output
+        assert "connection pooler in transaction mode" in output
+    assert version(seeded_db) == [SEED_HEAD]
+    assert scalar(seeded_db, "SELECT to_regclass('pooled_probe')") is None
+
+
+def test_a_separate_migration_url_migrates_directly_while_the_app_uses_the_pooler(
+    project_copy: Path, seeded_db: URL, db_factory: DatabaseFactory
+) -> None:
+    _pending(project_copy)
+    with servers.pgbouncer(
+        db_factory.base, mode="transaction", databases=(seeded_db.database,)
+    ) as pool:
+        pooled = pool.url(str(seeded_db.database))
+        env = {"CONVENTIONS_MIGRATION_URL": url_text(seeded_db)}
+        done = run_cli(MIGRATE, url=pooled, cwd=project_copy, env=env)
+        assert done.returncode == 0, done.stderr
+    assert version(seeded_db) == ["aa00000000b1"]
+
+
+def test_a_session_pool_of_one_server_is_enough_for_a_migrator(
+    project_copy: Path, seeded_db: URL, db_factory: DatabaseFactory
+) -> None:
+    """Two connections per migrator would wedge on a pool of one; it needs one."""
+    _pending(project_copy)
+    with servers.pgbouncer(
+        db_factory.base, mode="session", pool_size=1, databases=(seeded_db.database,)
+    ) as pool:
+        pooled = pool.url(str(seeded_db.database))
+        done = run_cli(MIGRATE, url=pooled, cwd=project_copy, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert _pool_settings(pooled) == _pool_settings(seeded_db)
+    assert version(seeded_db) == ["aa00000000b1"]
+    assert _advisory_locks(seeded_db) == 0
+
+
+def test_eight_migrators_on_a_session_pool_of_two_take_turns(
+    project_copy: Path, fresh_db: URL, db_factory: DatabaseFactory
+) -> None:
+    with servers.pgbouncer(
+        db_factory.base, mode="session", pool_size=2, databases=(fresh_db.database,)
+    ) as pool:
+        pooled = pool.url(str(fresh_db.database))
+        procs = [spawn(MIGRATE, url=pooled, cwd=project_copy) for _ in range(8)]
+        outputs = [(p.wait(timeout=300), p.communicate()[0]) for p in procs]
+        for code, output in outputs:
+            assert code == 0, output
+        assert _pool_settings(pooled) == _pool_settings(fresh_db)
+    assert version(fresh_db) == [SEED_HEAD]
+    upgrades = [rev for rev, direction, ok, _ in history(fresh_db) if direction == "upgrade" and ok]
+    assert len(upgrades) == len(set(upgrades)) == 6  # every revision applied exactly once
+    assert _advisory_locks(fresh_db) == 0
