@@ -255,15 +255,43 @@ class ManifestMalformed(LintError):
 
 
 class ModelsImportFailed(LintError):
-    """``lint --models MODULE`` could not import the module."""
+    """``lint --models MODULE`` could not import the module: the project's code raised.
 
-    def __init__(self, *, module: str, reason: str) -> None:
+    ``path``/``line``/``code`` name the innermost line of the project's own files in
+    the traceback (None when the error came from outside them).
+    """
+
+    def __init__(
+        self,
+        *,
+        module: str,
+        reason: str,
+        path: str | None = None,
+        line: int | None = None,
+        code: str = "",
+    ) -> None:
         self.module = module
         self.reason = reason
-        super().__init__(
-            f"Cannot import {module} to check its metadata: {reason}",
-            hints=["Run it from the project root, or fix the import error above."],
-        )
+        self.path = path
+        self.line = line
+        if path is None:
+            message = f"Cannot import {module} to check its metadata: {reason}"
+            hints = ["Run it from the project root, or fix the import error above."]
+        else:
+            shown = f"\n    {code}" if code else ""
+            message = (
+                f"Cannot import {module} to check its metadata: the project's code raised "
+                f"{reason} at {path}, line {line}.{shown}"
+            )
+            hints = [
+                "This is an error in the project's module, not in the lint. Run the check "
+                "in the project's own environment (its dependencies installed; pre-commit: "
+                "the language: system hook from the project's venv).",
+                "A module that needs an application context at import (Flask's "
+                "current_app) cannot be imported bare: point [tool.conventions] models at "
+                "a module that defines the models without it, or push the context there.",
+            ]
+        super().__init__(message, hints=hints)
 
 
 class SquawkFailed(LintError):
