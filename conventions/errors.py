@@ -294,6 +294,28 @@ class ModelsImportFailed(LintError):
         super().__init__(message, hints=hints)
 
 
+class NoMetadataFound(LintError):
+    """``lint --models`` imported the module but found no table to check."""
+
+    def __init__(self, *, module: str, holders: int) -> None:
+        self.module = module
+        self.holders = holders
+        what = (
+            "no MetaData, declarative base, registry or Flask-SQLAlchemy db object among "
+            "its globals"
+            if not holders
+            else f"{holders} metadata object(s) but no tables in them"
+        )
+        super().__init__(
+            f"lint --models {module}: nothing to check: the module holds {what}.",
+            hints=[
+                "Name the module that defines (imports) the models: --models your.models, "
+                'or [tool.conventions] models = "your.models" in pyproject.toml; '
+                "MODULE:ATTR names the holder (your.app:db) once the models are imported.",
+            ],
+        )
+
+
 class SquawkFailed(LintError):
     """squawk is missing, or produced no report for the SQL it was given."""
 

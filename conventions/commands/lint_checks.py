@@ -32,6 +32,9 @@ def files(args: argparse.Namespace, config: LintConfig) -> int:
 
     locations = migration_locations(config.root)
     defaults = expand_defaults(config, locations.version_dirs)
+    missing = [p for p in config.paths or () if not (config.root / p).exists()]
+    if missing:
+        notice(f"configured lint path(s) not found ({config.paths_source}): {', '.join(missing)}")
     if args.configured_only:
         scope = [os.path.abspath(p) for p in defaults]
         paths = [
@@ -163,9 +166,14 @@ def models(args: argparse.Namespace, config: LintConfig) -> int:
                 "Pass --models your.models, or set it in pyproject.toml: "
                 '[tool.conventions] models = "your.models" (or "your.app:db").'
             )
+    from conventions.errors import NoMetadataFound
+
     findings: list[Finding] = []
     for name in names:
-        findings.extend(lint_models(name, roots=roots()))
+        try:
+            findings.extend(lint_models(name, roots=roots()))
+        except NoMetadataFound as err:  # checked nothing: never a success
+            return usage_error(str(err))
     findings = [f for f in sorted(set(findings)) if config.allows(f.code, f.path)]
     return _finish(args, config, "models", findings, judged=lambda _rel: True)
 

@@ -123,7 +123,7 @@ def load(root: Path) -> LintConfig:
 
 
 def _strings(value: Any, key: str, source: str) -> tuple[str, ...]:
-    if isinstance(value, str):  # from the environment: comma-separated
+    if isinstance(value, str) and source.startswith("environment"):  # comma-separated
         value = [part for part in value.split(",") if part.strip()]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise LintConfigError(key=key, source=source, detail="must be a list of strings")
@@ -152,8 +152,8 @@ def _per_file(value: Any, source: str) -> tuple[tuple[str, frozenset[str]], ...]
 
 
 def expand_defaults(config: LintConfig, version_dirs: Iterable[Path]) -> list[Path]:
-    """The paths a run with no PATH reads: ``paths`` if set, else the defaults that exist."""
+    """The paths a run with no PATH reads (those that exist): ``paths``, else the defaults."""
     if config.paths is not None:
-        return [config.root / p for p in config.paths]
+        return [config.root / p for p in config.paths if (config.root / p).exists()]
     found = [config.root / p for p in DEFAULT_PATHS if (config.root / p).exists()]
     return found + [d for d in version_dirs if d.is_dir()]

@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapper, registry
 from sqlalchemy.types import ARRAY, Enum, TypeDecorator, TypeEngine
 
-from conventions.errors import ModelsImportFailed
+from conventions.errors import ModelsImportFailed, NoMetadataFound
 from conventions.lint import sql
 from conventions.lint.locate import holders, project_frame
 from conventions.lint.report import Comments, Finding, display_path, suppressed
@@ -68,6 +68,9 @@ def lint_models(module: str, *, roots: list[Path]) -> list[Finding]:
     findings: list[Finding] = []
     modules = list(_modules(imported, module))
     found = holders(modules[:1] if attribute else modules, attribute or None)
+    if not any(metadata.tables for metadata in found.metadatas.values()):
+        label = f"{module}:{attribute}" if attribute else module
+        raise NoMetadataFound(module=label, holders=len(found.metadatas))
     owners = _mapped_classes(found.registries.values())
     for metadata in found.metadatas.values():
         for table in metadata.tables.values():
