@@ -439,3 +439,31 @@ def test_squawk_honours_version_locations_from_alembic_ini(shop: Path) -> None:
         "extra/5e6f7a8b9c0d_more.py",
         "migrations/versions/2b3c4d5e6f7a_add_kind.py",
     ]
+
+
+def test_many_skipped_revisions_are_one_line_per_reason(shop: Path) -> None:
+    versions = shop / "migrations" / "versions"
+    for n in range(6):
+        (versions / f"9{n}_needs_a_package.py").write_text("import sqlalchemy_utils_not_here\n")
+    done = lint(shop, "--squawk")
+    assert (
+        "notice: squawk skipped 7 revision(s) that cannot render offline (name files to see "
+        "each one's line: python -m conventions lint --squawk FILE ...):\n"
+        "  6 × ModuleNotFoundError: No module named 'sqlalchemy_utils_not_here': "
+        "90_needs_a_package.py, 91_needs_a_package.py, 92_needs_a_package.py and 3 more\n"
+        "  1 × AttributeError: 'NoneType' object has no attribute 'fetchall': "
+        "3c4d5e6f7a8b_backfill.py\n"
+    ) in done.stderr
+
+
+def test_script_location_from_tool_alembic_in_pyproject(shop: Path) -> None:
+    (shop / "migrations").rename(shop / "db_migrations")
+    (shop / "pyproject.toml").write_text(
+        CONFIG.replace("migrations/versions", "db_migrations/versions")
+        + '\n[tool.alembic]\nscript_location = "db_migrations"\n'
+    )
+    done = lint(shop, "--squawk")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.startswith("db_migrations/versions/2b3c4d5e6f7a_add_kind.py:13:1: HSE012")
+    manifest = lint(shop, "--manifest")
+    assert "not yet in db_migrations/versions/SHA256SUMS" in manifest.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from conventions import logs
 from conventions.commands.lint import DEFAULT_MODELS, notice, print_findings, roots, usage_error
 from conventions.lint.config import LintConfig, expand_defaults
 from conventions.lint.report import Finding, display_path
+
+_LINE_PREFIX = re.compile(r"^line \d+: ")
 
 # Names shown in the "nothing to check" message.
 _HOW_TO_CONFIGURE = (
@@ -198,10 +201,7 @@ def squawk(args: argparse.Namespace, config: LintConfig) -> int:
     skipped: list[squawk_check.Skipped] = []
     violations = squawk_check.run(config.root, only=only, skipped=skipped)
     if skipped:
-        notice(
-            f"squawk skipped {len(skipped)} revision(s) that cannot render offline: "
-            + "; ".join(s.render() for s in sorted(skipped))
-        )
+        notice(_skipped_notice(skipped))
     findings = [v.finding() for v in violations]
     findings = [f for f in findings if config.allows(f.code, f.path)]
     judged_paths = {config.relative(p) for p in only} if only is not None else None
@@ -212,6 +212,24 @@ def squawk(args: argparse.Namespace, config: LintConfig) -> int:
         findings,
         judged=lambda rel: judged_paths is None or rel in judged_paths,
     )
+
+
+def _skipped_notice(skipped: Sequence[object]) -> str:
+    """Name each skipped revision; past a handful, one line per distinct reason."""
+    head = f"squawk skipped {len(skipped)} revision(s) that cannot render offline"
+    items = sorted(skipped)  # type: ignore[type-var]
+    if len(items) <= 5:
+        return f"{head}: " + "; ".join(s.render() for s in items)  # type: ignore[attr-defined]
+    groups: dict[str, list[str]] = {}
+    for item in items:
+        reason = _LINE_PREFIX.sub("", item.reason)  # type: ignore[attr-defined]
+        groups.setdefault(reason, []).append(item.path)  # type: ignore[attr-defined]
+    lines = [
+        f"  {len(paths)} × {reason}: {_some([Path(p) for p in paths])}"
+        for reason, paths in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    ]
+    how = "name files to see each one's line: python -m conventions lint --squawk FILE ..."
+    return f"{head} ({how}):\n" + "\n".join(lines)
 
 
 def _finish(

@@ -1,12 +1,16 @@
 """``lint --squawk``: run squawk on the SQL each revision's upgrade emits, offline.
 
 Squawk already knows ~40 PostgreSQL locking hazards; this module only feeds it.
-For every revision, ``alembic upgrade PARENT:REVISION --sql`` renders the upgrade
-as text (no database: offline mode needs only the dialect), squawk reads all of
-them in one run with the committed ``.squawk.toml``, and each violation is
-reported against the migration file it came from, in the lint's one-line format
-(code HSE012, squawk's rule name first in the message, then the SQL line that
-caused it and squawk's help). A migration may carry
+Every revision file in the directories alembic.ini names (``script_location``,
+``version_locations``; :mod:`conventions.lint.locations`) has its ``upgrade()``
+rendered offline as ``alembic upgrade PARENT:REVISION --sql`` would (no database:
+offline mode needs only the dialect) but without the project's env.py, which may
+need a running app. Squawk reads all of them in one run with the committed
+``.squawk.toml``, and each violation is reported against the migration file it
+came from, in the lint's one-line format (code HSE012, squawk's rule name first in
+the message, then the SQL line that caused it and squawk's help). A revision that
+cannot render offline (it reads query results, or fails to import) is skipped and
+named; the rest are checked. A migration may carry
 ``# squawk-ignore-file: rule-a, rule-b  (reason)``; that becomes squawk's own
 file-level ignore for its SQL.
 """
