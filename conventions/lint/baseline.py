@@ -12,7 +12,7 @@ never its line number, so code added above a legacy line does not resurrect it:
 
 - files: the source line, whitespace collapsed;
 - models: the column and type the message names (the metadata is the source);
-- squawk: the rule and SQL statement (not the SQL line number).
+- squawk: the rule and the SQL statement (not the SQL line number).
 
 Identical keys are counted: two identical legacy lines in one file are two
 entries' worth, and a third one is new (the last ones in file order are reported).
@@ -51,7 +51,7 @@ ABOUT = (
     "--baseline). Only findings not listed here fail; fixed ones are dropped automatically. "
     "Do not add entries by hand: fix new findings, or noqa them with a reason."
 )
-_SQL_LINE = re.compile(r"\[upgrade SQL line \d+: ")
+_SQUAWK = re.compile(r"^squawk (?P<rule>\S+): .*?\[upgrade SQL line \d+: (?P<sql>.*)\]", re.S)
 
 
 class BaselineMalformed(LintError):
@@ -137,7 +137,7 @@ class Keys:
 
     def __call__(self, finding: Finding) -> Key:
         if self.check == "squawk":
-            source = _SQL_LINE.sub("[", finding.message)
+            source = _squawk_source(finding.message)
         elif self.check == "models":
             source = finding.message
         else:
@@ -153,6 +153,15 @@ class Keys:
                 self._lines[path] = []
         lines = self._lines[path]
         return lines[number - 1] if 0 < number <= len(lines) else ""
+
+
+def _squawk_source(message: str) -> str:
+    """``rule [statement]`` out of an HSE012 message: squawk's prose and help are per rule."""
+    head, _, _help = message.partition("] help: ")
+    match = _SQUAWK.match(head + "]" if _help else message)
+    if match is None:
+        return message
+    return f"{match['rule']} [{match['sql'].rstrip(']')}]"
 
 
 def apply(

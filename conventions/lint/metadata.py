@@ -9,6 +9,7 @@ attribute's source line when the class has one.
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib
 import importlib.util
 import inspect
@@ -43,7 +44,8 @@ def find_module(module: str, *, roots: list[Path]) -> bool:
     name = module.partition(":")[0]
     _extend_path(roots)
     try:
-        return importlib.util.find_spec(name) is not None
+        with contextlib.redirect_stdout(sys.stderr):
+            return importlib.util.find_spec(name) is not None
     except ModuleNotFoundError as err:
         missing = err.name or ""
         if missing and (name == missing or name.startswith(missing + ".")):
@@ -62,7 +64,9 @@ def lint_models(module: str, *, roots: list[Path]) -> list[Finding]:
     module, _, attribute = module.partition(":")
     _extend_path(roots)
     try:
-        imported = importlib.import_module(module)
+        # Their import may print (a missing Redis, a banner): stdout carries findings only.
+        with contextlib.redirect_stdout(sys.stderr):
+            imported = importlib.import_module(module)
     except Exception as err:  # the project's own error: name its file and line
         raise _import_failed(module, err, roots) from err
     findings: list[Finding] = []

@@ -17,6 +17,7 @@ file-level ignore for its SQL.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -111,7 +112,8 @@ def revision_sql(
         if only is not None and path.resolve() not in only:
             continue
         try:
-            rendered.append(_render(path))
+            with contextlib.redirect_stdout(sys.stderr):  # a revision's print is no finding
+                rendered.append(_render(path))
         except Exception as err:
             if skipped is not None:
                 skipped.append(Skipped(display_path(path), _reason(err, path)))
