@@ -1,7 +1,7 @@
 """The lint on someone else's legacy history: baseline, configuration, their layout.
 
 Every test builds a Flask-Migrate-shaped project in a temporary directory
-(``tests/foreign_project.py``) and runs ``python -m conventions lint`` in it as its
+(``tests/lint_foreign_project.py``) and runs ``python -m conventions lint`` in it as its
 users would. None of this needs a database.
 """
 
@@ -14,15 +14,15 @@ from pathlib import Path
 import pytest
 
 from conventions.testing import run_cli
-from tests import foreign_project
+from tests import lint_foreign_project as foreign_project
 
 BASELINE = ".conventions-lint-baseline.json"
 CONFIG = """
 [tool.conventions]
-models = "shop.models"
+metadata = "shop.models:db"
 
 [tool.conventions.lint]
-paths = ["shop", "migrations/versions"]
+paths = ["shop"]
 """
 LEGACY = [
     "migrations/versions/1a2b3c4d5e6f_initial.py:17:29: HSE001 sa.Enum (sqlalchemy.Enum) makes "
@@ -71,20 +71,23 @@ def test_no_paths_in_a_repository_without_app_models_is_exit_2_saying_what_was_l
     done = lint(tmp_path)
     assert done.returncode == 2
     assert done.stdout == ""
-    assert "lint: nothing to check: no *.py or *.sql file in the default places: app/models" in (
-        done.stderr
+    assert done.stderr.startswith(
+        "python -m conventions lint: nothing to check: no *.py or *.sql file in app/models (the "
+        "default) or the migration directories (named by alembic.ini or migrations/ (neither "
+        "exists): none found). Name them"
     )
-    assert "[tool.conventions.lint]\n    paths = [" in done.stderr
+    assert '[tool.conventions.lint]\n    paths = ["myapp/models"]' in done.stderr
 
 
-def test_configured_paths_holding_nothing_are_exit_2_naming_the_setting(shop: Path) -> None:
-    (shop / "pyproject.toml").write_text('[tool.conventions.lint]\npaths = ["nowhere"]\n')
-    done = lint(shop)
+def test_configured_paths_holding_nothing_are_exit_2_naming_the_setting(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.conventions.lint]\npaths = ["nowhere"]\n')
+    done = lint(tmp_path)
     assert done.returncode == 2
     assert (
         "no *.py or *.sql file in the configured paths "
-        "(pyproject.toml [tool.conventions] lint.paths): nowhere"
+        "(pyproject.toml [tool.conventions] lint.paths: nowhere) or the migration directories"
     ) in done.stderr
+    assert "notice: configured lint path(s) not found" in done.stderr
 
 
 def test_the_migrations_directory_is_found_without_configuration(shop: Path) -> None:
@@ -331,7 +334,7 @@ def test_the_manifest_guard_reads_the_migrations_directory(shop: Path) -> None:
 
 
 def test_models_finds_the_db_objects_tables_without_touching_the_proxy(shop: Path) -> None:
-    done = lint(shop, "--models")  # [tool.conventions] models = "shop.models"
+    done = lint(shop, "--models")  # [tool.conventions] metadata = "shop.models:db"
     assert done.returncode == 1, done.stdout + done.stderr
     assert done.stdout == (
         "shop/models.py:12:5: HSE009 column orders.status is Enum('new', 'paid', "
@@ -459,8 +462,7 @@ def test_many_skipped_revisions_are_one_line_per_reason(shop: Path) -> None:
 def test_script_location_from_tool_alembic_in_pyproject(shop: Path) -> None:
     (shop / "migrations").rename(shop / "db_migrations")
     (shop / "pyproject.toml").write_text(
-        CONFIG.replace("migrations/versions", "db_migrations/versions")
-        + '\n[tool.alembic]\nscript_location = "db_migrations"\n'
+        CONFIG + '\n[tool.alembic]\nscript_location = "db_migrations"\n'
     )
     done = lint(shop, "--squawk")
     assert done.returncode == 1, done.stdout + done.stderr

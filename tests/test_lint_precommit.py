@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests import foreign_project
+from tests import lint_foreign_project as foreign_project
 
 ROOT = Path(__file__).resolve().parents[1]
 PRE_COMMIT = str(ROOT / ".venv" / "bin" / "pre-commit")
@@ -110,10 +110,10 @@ def test_git_commit_is_refused_with_the_finding(repo) -> None:
 
 FOREIGN_CONFIG = """
 [tool.conventions]
-models = "shop.models"
+metadata = "shop.models:db"
 
 [tool.conventions.lint]
-paths = ["shop", "migrations/versions"]
+paths = ["shop"]
 """
 
 

@@ -23,9 +23,11 @@ _LINE_PREFIX = re.compile(r"^line \d+: ")
 
 # Names shown in the "nothing to check" message.
 _HOW_TO_CONFIGURE = (
-    "Name them (python -m conventions lint myapp/models migrations/versions) or set them "
-    "in pyproject.toml:\n    [tool.conventions.lint]\n"
-    '    paths = ["myapp/models", "migrations/versions"]'
+    "Name them (python -m conventions lint myapp/models migrations/versions) or configure "
+    "them in pyproject.toml (the migration directories come from alembic.ini's "
+    "script_location, or [tool.alembic]):\n"
+    '    [tool.conventions.lint]\n    paths = ["myapp/models"]\n'
+    '    [tool.alembic]\n    script_location = "migrations"'
 )
 
 
@@ -67,14 +69,14 @@ def _under(path: str, scope: str) -> bool:
 def _nothing_to_check(config: LintConfig, given: Sequence[Path], locations: object) -> str:
     if given:
         where = ", ".join(display_path(p) for p in given)
-    elif config.paths is not None:
-        where = f"the configured paths ({config.paths_source}): " + (
-            ", ".join(config.paths) or "an empty list"
-        )
     else:
+        if config.paths is not None:
+            models = f"the configured paths ({config.paths_source}: {', '.join(config.paths)})"
+        else:
+            models = "app/models (the default)"
         dirs = ", ".join(display_path(d) for d in getattr(locations, "version_dirs", ()))
         where = (
-            "the default places: app/models and the migration directories "
+            f"{models} or the migration directories "
             f"(named by {getattr(locations, 'source', 'alembic.ini')}: {dirs or 'none found'})"
         )
     return f"lint: nothing to check: no *.py or *.sql file in {where}. " + _HOW_TO_CONFIGURE

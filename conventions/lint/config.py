@@ -3,12 +3,15 @@
 A legacy project cannot edit its applied migrations, so it needs the same knobs
 ruff gives: ``select``/``ignore`` of codes (a prefix selects a family: ``"HSE"``
 is every code), ``per-file-ignores`` (glob → codes), the ``paths`` a run with no
-PATH reads, and where the ``baseline`` file lives. Every key reads through
-:func:`conventions.project_config.lookup`, so the environment overrides it and
-``python -m conventions config`` can say where each value came from::
+PATH reads besides the migration directories (default ``app/models``), and where
+the ``baseline`` file lives. ``--models`` imports ``[tool.conventions] metadata``
+(``module`` or ``module:attr``, the key ``conventions init`` writes) by default.
+Every key reads through :func:`conventions.project_config.lookup`, so the
+environment overrides it and ``python -m conventions config`` can say where each
+value came from::
 
     [tool.conventions.lint]
-    paths = ["myapp/models", "migrations/versions"]
+    paths = ["myapp/models"]
     ignore = ["HSE013"]
     per-file-ignores = { "migrations/versions/2019*.py" = ["HSE001", "HSE002"] }
     baseline = ".conventions-lint-baseline.json"
@@ -35,7 +38,7 @@ from conventions.project_config import TABLE, lookup
 
 SECTION = "lint"
 DEFAULT_BASELINE = ".conventions-lint-baseline.json"
-# With no PATH and no ``paths`` setting: these (when present) plus the migration directories.
+# With no PATH and no ``paths`` setting: these (when present); the migration directories always.
 DEFAULT_PATHS = ("app/models",)
 
 
@@ -105,11 +108,13 @@ def load(root: Path) -> LintConfig:
     baseline = lookup(
         f"{SECTION}.baseline", root=root, env="CONVENTIONS_LINT_BASELINE", default=DEFAULT_BASELINE
     )
-    models = lookup("models", root=root, env="CONVENTIONS_MODELS")
+    models = lookup("metadata", root=root, env="CONVENTIONS_METADATA")
     if not isinstance(baseline.value, str) or not baseline.value.strip():
         raise LintConfigError(key="baseline", source=baseline.source, detail="must be a file path")
     if models.value is not None and not isinstance(models.value, str):
-        raise LintConfigError(key="models", source=models.source, detail="must be a module name")
+        raise LintConfigError(
+            key="metadata", source=models.source, detail="must be 'module' or 'module:attr'"
+        )
     return LintConfig(
         root=root,
         paths=None if paths.value is None else _strings(paths.value, "paths", paths.source),
@@ -152,8 +157,14 @@ def _per_file(value: Any, source: str) -> tuple[tuple[str, frozenset[str]], ...]
 
 
 def expand_defaults(config: LintConfig, version_dirs: Iterable[Path]) -> list[Path]:
-    """The paths a run with no PATH reads (those that exist): ``paths``, else the defaults."""
-    if config.paths is not None:
-        return [config.root / p for p in config.paths if (config.root / p).exists()]
-    found = [config.root / p for p in DEFAULT_PATHS if (config.root / p).exists()]
-    return found + [d for d in version_dirs if d.is_dir()]
+    """What a run with no PATH reads: ``paths`` (else the defaults) and the migration dirs.
+
+    Only paths that exist; each once (a configured path may name a migration directory).
+    """
+    given = config.paths if config.paths is not None else DEFAULT_PATHS
+    found = [config.root / p for p in given if (config.root / p).exists()]
+    found += [d for d in version_dirs if d.is_dir()]
+    unique: dict[str, Path] = {}
+    for path in found:
+        unique.setdefault(os.path.abspath(path), path)
+    return list(unique.values())
