@@ -288,7 +288,7 @@ class ModelsImportFailed(LintError):
                 "in the project's own environment (its dependencies installed; pre-commit: "
                 "the language: system hook from the project's venv).",
                 "A module that needs an application context at import (Flask's "
-                "current_app) cannot be imported bare: point [tool.conventions] models at "
+                "current_app) cannot be imported bare: point [tool.conventions] metadata at "
                 "a module that defines the models without it, or push the context there.",
             ]
         super().__init__(message, hints=hints)
@@ -310,7 +310,7 @@ class NoMetadataFound(LintError):
             f"lint --models {module}: nothing to check: the module holds {what}.",
             hints=[
                 "Name the module that defines (imports) the models: --models your.models, "
-                'or [tool.conventions] models = "your.models" in pyproject.toml; '
+                'or [tool.conventions] metadata = "your.models" in pyproject.toml; '
                 "MODULE:ATTR names the holder (your.app:db) once the models are imported.",
             ],
         )

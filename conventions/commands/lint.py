@@ -41,7 +41,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         nargs="?",
         const="",
         help="import MODULE (or MODULE:ATTR) and check every table of the SQLAlchemy "
-        "metadata it registers (default: [tool.conventions] models, else app.models)",
+        "metadata it registers (default: [tool.conventions] metadata, else app.models)",
     )
     mode.add_argument(
         "--squawk", action="store_true", help="run squawk on each revision's upgrade SQL"

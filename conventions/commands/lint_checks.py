@@ -169,7 +169,7 @@ def models(args: argparse.Namespace, config: LintConfig) -> int:
                 f"lint: no module named {name.partition(':')[0]!r} (looked from "
                 f"{', '.join(display_path(r) or '.' for r in dict.fromkeys(roots()))}). "
                 "Pass --models your.models, or set it in pyproject.toml: "
-                '[tool.conventions] models = "your.models" (or "your.app:db").'
+                '[tool.conventions] metadata = "your.models" (or "your.models:db").'
             )
     from conventions.errors import NoMetadataFound
 
