@@ -259,14 +259,64 @@ class ManifestMalformed(LintError):
 
 
 class ModelsImportFailed(LintError):
-    """``lint --models MODULE`` could not import the module."""
+    """``lint --models MODULE`` could not import the module: the project's code raised.
 
-    def __init__(self, *, module: str, reason: str) -> None:
+    ``path``/``line``/``code`` name the innermost line of the project's own files in
+    the traceback (None when the error came from outside them).
+    """
+
+    def __init__(
+        self,
+        *,
+        module: str,
+        reason: str,
+        path: str | None = None,
+        line: int | None = None,
+        code: str = "",
+    ) -> None:
         self.module = module
         self.reason = reason
+        self.path = path
+        self.line = line
+        if path is None:
+            message = f"Cannot import {module} to check its metadata: {reason}"
+            hints = ["Run it from the project root, or fix the import error above."]
+        else:
+            shown = f"\n    {code}" if code else ""
+            message = (
+                f"Cannot import {module} to check its metadata: the project's code raised "
+                f"{reason} at {path}, line {line}.{shown}"
+            )
+            hints = [
+                "This is an error in the project's module, not in the lint. Run the check "
+                "in the project's own environment (its dependencies installed; pre-commit: "
+                "the language: system hook from the project's venv).",
+                "A module that needs an application context at import (Flask's "
+                "current_app) cannot be imported bare: point [tool.conventions] metadata at "
+                "a module that defines the models without it, or push the context there.",
+            ]
+        super().__init__(message, hints=hints)
+
+
+class NoMetadataFound(LintError):
+    """``lint --models`` imported the module but found no table to check."""
+
+    def __init__(self, *, module: str, holders: int) -> None:
+        self.module = module
+        self.holders = holders
+        what = (
+            "no MetaData, declarative base, registry or Flask-SQLAlchemy db object among "
+            "its globals"
+            if not holders
+            else f"{holders} metadata object(s) but no tables in them"
+        )
         super().__init__(
-            f"Cannot import {module} to check its metadata: {reason}",
-            hints=["Run it from the project root, or fix the import error above."],
+            f"lint --models {module}: nothing to check: the module holds {what}.",
+            hints=[
+                "Name the module that defines (imports) the models: --models your.models, "
+                'or [tool.conventions] metadata = "your.models" in pyproject.toml; '
+                "MODULE:ATTR names the holder (your.app:db) once the models are imported.",
+            ],
         )
 
 

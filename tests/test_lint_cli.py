@@ -56,9 +56,9 @@ def test_an_unknown_option_is_a_usage_error() -> None:
 
 
 def test_paths_with_a_mode_option_is_a_usage_error() -> None:
-    done = lint("app/models", "--squawk")
+    done = lint("app/models", "--models", "app.models")
     assert done.returncode == 2
-    assert "PATH cannot be combined with --models, --squawk or --update-manifest" in (
+    assert "PATH cannot be combined with --models, --manifest or --update-manifest" in (
         done.stdout + done.stderr
     )
 
@@ -107,7 +107,9 @@ def test_models_that_fail_to_import_exit_1_with_the_reason(tmp_path: Path) -> No
     (package / "__init__.py").write_text("raise RuntimeError('settings missing')\n")
     done = lint("--models", "broken_models", cwd=tmp_path)
     assert done.returncode == 1
-    assert "Cannot import broken_models to check its metadata: RuntimeError: settings missing" in (
-        done.stderr
-    )
+    assert (
+        "Cannot import broken_models to check its metadata: the project's code raised "
+        "RuntimeError: settings missing at broken_models/__init__.py, line 1.\n"
+        "    raise RuntimeError('settings missing')\n"
+    ) in done.stderr
     assert "Traceback" not in done.stdout + done.stderr

@@ -57,9 +57,16 @@ def test_each_published_hook_is_its_own_console_script() -> None:
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     for hook in hooks():
         assert hook["id"] == hook["entry"], hook
-        assert hook["language"] == "python"
         module, _, function = scripts[hook["entry"]].partition(":")
         assert callable(getattr(importlib.import_module(module), function))
+    # Importing the models needs the project's dependencies: not pre-commit's isolated env.
+    languages = {hook["id"]: hook["language"] for hook in hooks()}
+    assert languages == {
+        "conventions-lint": "python",
+        "conventions-lint-manifest": "python",
+        "conventions-lint-models": "system",
+        "conventions-squawk": "python",
+    }
 
 
 def test_the_local_config_runs_the_published_hooks_from_the_venv_plus_ruff() -> None:
@@ -71,14 +78,24 @@ def test_the_local_config_runs_the_published_hooks_from_the_venv_plus_ruff() -> 
         assert local[hook["id"]]["entry"] == f".venv/bin/{hook['entry']}"
 
 
-def test_published_hooks_run_when_the_local_ones_do() -> None:
-    """Another repository's commit that only deletes a migration still runs the lint."""
+def test_published_hooks_select_files_as_the_local_ones_do() -> None:
+    """Content checks run on staged files; only the manifest guard runs always."""
     config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
     local = {hook["id"]: hook for hook in config["repos"][0]["hooks"]}
+    keys = (
+        ("always_run", False),
+        ("pass_filenames", True),
+        ("files", ""),
+        ("types", ["file"]),
+        ("types_or", []),
+    )
     for hook in hooks():
-        for key, default in (("always_run", False), ("pass_filenames", True)):
+        for key, default in keys:
             assert hook.get(key, default) == local[hook["id"]].get(key, default), (hook["id"], key)
-    assert {h["id"]: h.get("always_run") for h in hooks()}["conventions-lint"] is True
+    always = {h["id"] for h in hooks() if h.get("always_run")}
+    assert always == {"conventions-lint-manifest"}
+    # No layout baked into a pattern: the lint reads the project's configured paths.
+    assert "files" not in {h["id"]: h for h in hooks()}["conventions-lint"]
 
 
 def test_pre_commit_accepts_both_files() -> None:

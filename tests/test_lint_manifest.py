@@ -79,8 +79,8 @@ def test_a_new_migration_is_a_notice_until_recorded(project: Path) -> None:
     done = lint(project)
     assert (done.returncode, done.stdout) == (0, "")
     assert done.stderr == (
-        f"notice: 1 migration file(s) not yet in alembic/versions/{MANIFEST_NAME}: "
-        f"{new.name}. Record them once applied (merged): "
+        f"notice: 1 migration file(s) not yet in alembic/versions/{MANIFEST_NAME} "
+        f"({new.name}); once applied (merged), record them: "
         "python -m conventions lint --update-manifest\n"
     )
 

@@ -1,25 +1,26 @@
 """``lint``: no Enum types in models or migrations; applied migrations unchanged.
 
-``python -m conventions lint [PATH ...]`` reads files (default: app/models and the
-migration directory) and prints ``path:line:col: CODE message`` per finding,
-sorted; ``--models MODULE`` imports the models and checks their metadata;
-``--squawk`` runs squawk on each revision's upgrade SQL; ``--update-manifest``
-records new migration files in the checksum manifest. Exit 1 on findings.
-Read-only except ``--update-manifest``; never touches a database.
+``python -m conventions lint [PATH ...]`` reads files (default: ``[tool.conventions.lint]
+paths``, else app/models and the migration directories alembic.ini names) and prints
+``path:line:col: CODE message`` per finding, sorted; ``--models MODULE`` imports the
+models and checks their metadata; ``--squawk`` runs squawk on each revision's upgrade
+SQL; ``--manifest`` checks only the checksums of applied migrations;
+``--update-manifest`` records new migration files; ``--baseline`` records today's
+findings so that only new ones fail. Exit 1 on findings, 2 on usage errors (also
+when there is nothing to check). Never touches a database.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from conventions import logs
+from conventions.lint.config import LintConfig, LintConfigError
 from conventions.settings import project_root
 
-# With no PATH: these, plus the migration directory alembic.ini names.
-DEFAULT_PATHS = ("app/models",)
+DEFAULT_MODELS = "app.models"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -29,130 +30,95 @@ def configure(parser: argparse.ArgumentParser) -> None:
         nargs="*",
         type=_existing_path,
         metavar="PATH",
-        help="files or directories to check (default: app/models and alembic/versions)",
+        help="files or directories to check (default: [tool.conventions.lint] paths, else "
+        "app/models and the migration directories); with --squawk, revision files",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--models",
         metavar="MODULE",
         action="append",
-        type=_importable,
-        help="import MODULE and check every table of the SQLAlchemy metadata it registers",
+        nargs="?",
+        const="",
+        help="import MODULE (or MODULE:ATTR) and check every table of the SQLAlchemy "
+        "metadata it registers (default: [tool.conventions] metadata, else app.models)",
     )
     mode.add_argument(
         "--squawk", action="store_true", help="run squawk on each revision's upgrade SQL"
     )
     mode.add_argument(
+        "--manifest",
+        action="store_true",
+        help="check only that applied migrations are unchanged (SHA256SUMS)",
+    )
+    mode.add_argument(
         "--update-manifest",
         action="store_true",
-        help="record new migration files in alembic/versions/SHA256SUMS (never rewrites)",
+        help="record new migration files in each version directory's SHA256SUMS (never rewrites)",
+    )
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="record today's findings in the baseline file; later runs fail only on new ones",
+    )
+    parser.add_argument(
+        "--configured-only",
+        action="store_true",
+        help="check only the given files that lie under the configured paths "
+        "(pre-commit passes every staged file)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.paths and (args.models or args.squawk or args.update_manifest):
+    if args.paths and (args.models or args.manifest or args.update_manifest):
         # argparse cannot say "PATH only without these"; answer as its usage errors do.
-        logs.error("lint: PATH cannot be combined with --models, --squawk or --update-manifest")
-        return 2
-    if args.models:
-        return _models(args.models)
-    if args.squawk:
-        return _squawk()
-    if args.update_manifest:
-        return _update_manifest()
-    return _files(args.paths)
-
-
-def _files(paths: list[Path]) -> int:
-    from conventions.lint import manifest
-    from conventions.lint.static import lint_paths
+        return usage_error(
+            "lint: PATH cannot be combined with --models, --manifest or --update-manifest"
+        )
+    if args.baseline and (args.manifest or args.update_manifest):
+        return usage_error("lint: --baseline records findings; the manifest is never baselined")
+    from conventions.lint import config as lint_config
 
     root = project_root()
-    versions = manifest.versions_dir(root)
-    if not paths:
-        paths = [root / p for p in DEFAULT_PATHS if (root / p).exists()]
-        paths += [versions] if versions.is_dir() else []
-    findings = lint_paths(paths)
-    listed = manifest.load(versions)
-    files = [p for p in _expand(paths) if manifest.is_migration(p, versions)]
-    # Deleted migrations are checked on every run: pre-commit never passes a deleted file.
-    verdict = manifest.check(files, listed, whole_directory=True)
-    findings = sorted(set(findings) | set(verdict.findings))
-    _print(f.render() for f in findings)
-    _notice_new(verdict.new, listed.path)
-    return 1 if findings else 0
+    try:
+        config = lint_config.load(root)
+    except LintConfigError as err:
+        return usage_error(f"lint: {err}")
+    if args.models:
+        from conventions.commands.lint_checks import models
+
+        return models(args, config)
+    if args.squawk:
+        from conventions.commands.lint_checks import squawk
+
+        return squawk(args, config)
+    if args.manifest or args.update_manifest:
+        from conventions.commands.lint_checks import manifest
+
+        return manifest(config, update=args.update_manifest)
+    from conventions.commands.lint_checks import files
+
+    return files(args, config)
 
 
-def _expand(paths: list[Path]) -> list[Path]:
-    from conventions.lint.static import iter_files
-
-    return [Path(p) for p in iter_files(paths)]
-
-
-def _notice_new(new: Sequence[Path], manifest_path: Path) -> None:
-    if not new:
-        return
-    from conventions.lint.report import display_path
-
-    names = ", ".join(p.name for p in new)
-    # stderr: stdout carries only findings, for editors and CI annotators to parse.
-    sys.stderr.write(
-        f"notice: {len(new)} migration file(s) not yet in "
-        f"{display_path(manifest_path)}: {names}. Record them once applied (merged): "
-        "python -m conventions lint --update-manifest\n"
-    )
-
-
-def _models(modules: list[str]) -> int:
-    from conventions.lint.metadata import lint_models
-
-    findings = []
-    for module in modules:
-        findings.extend(lint_models(module, roots=_roots()))
-    findings = sorted(set(findings))
-    _print(f.render() for f in findings)
-    return 1 if findings else 0
-
-
-def _squawk() -> int:
-    from conventions.lint import squawk
-
-    violations = squawk.run(project_root())
-    _print(v.render() for v in violations)
-    return 1 if violations else 0
-
-
-def _update_manifest() -> int:
-    from conventions.lint import manifest
-    from conventions.lint.report import display_path
-
-    listed = manifest.load(manifest.versions_dir(project_root()))
-    added, verdict = manifest.update(listed)
-    _print(f.render() for f in sorted(verdict.findings))
-    shown = display_path(listed.path)
-    if added:
-        logs.done(
-            f"Recorded {len(added)} migration file(s) in {shown}: "
-            + ", ".join(p.name for p in added)
-        )
-    else:
-        logs.info(f"{shown}: no new migration files to record.")
-    if verdict.findings:
-        logs.error(
-            f"{len(verdict.findings)} applied migration(s) changed or missing; "
-            f"{shown} was not rewritten for them."
-        )
-        return 1
-    return 0
-
-
-def _print(lines: Iterable[str]) -> None:
+def print_findings(lines: Iterable[str]) -> None:
     for line in lines:
         sys.stdout.write(f"{line}\n")
     sys.stdout.flush()
 
 
-def _roots() -> list[Path]:
+def notice(text: str) -> None:
+    """One line on stderr: stdout carries only findings, for editors and CI annotators."""
+    sys.stderr.write(f"notice: {text}\n")
+
+
+def usage_error(text: str) -> int:
+    """A usage error (exit 2) on stderr, as argparse reports its own."""
+    sys.stderr.write(f"python -m conventions {text}\n")
+    return 2
+
+
+def roots() -> list[Path]:
     return [Path.cwd(), project_root()]
 
 
@@ -163,34 +129,41 @@ def _existing_path(text: str) -> Path:
     return path
 
 
-def _importable(text: str) -> str:
-    from conventions.lint.metadata import importable
-
-    if not importable(text, roots=_roots()):
-        raise argparse.ArgumentTypeError(f"no module named {text!r} (run from the project root?)")
-    return text
-
-
 # Console scripts for pre-commit (.pre-commit-hooks.yaml: id = script = entry).
 
 
-def hook_lint() -> None:
-    """``conventions-lint [FILE ...]``: the static check plus the migration manifest."""
+def _main(argv: Sequence[str]) -> int:
     from conventions.cli import main
 
-    raise SystemExit(main(["lint", *sys.argv[1:]]))
+    return main(list(argv))
+
+
+def _hook(build: Callable[[list[str]], list[str]]) -> None:
+    raise SystemExit(_main(build(sys.argv[1:])))
+
+
+def hook_lint() -> None:
+    """``conventions-lint [FILE ...]``: the static check of the staged files in the lint paths.
+
+    With files (pre-commit) only those under the configured paths are read; with none,
+    the whole configured tree, as ``python -m conventions lint``.
+    """
+    _hook(lambda argv: ["lint", "--configured-only", *argv] if argv else ["lint"])
+
+
+def hook_manifest() -> None:
+    """``conventions-lint-manifest``: applied migrations unchanged, none deleted (always run)."""
+    _hook(lambda argv: ["lint", "--manifest", *argv])
 
 
 def hook_models() -> None:
-    """``conventions-lint-models [MODULE ...]`` (default app.models): the metadata check."""
-    from conventions.cli import main
-
-    modules = sys.argv[1:] or ["app.models"]
-    raise SystemExit(main(["lint", *(arg for m in modules for arg in ("--models", m))]))
+    """``conventions-lint-models [MODULE ...]`` (default: configured, else app.models)."""
+    _hook(lambda argv: ["lint", *(a for m in argv or [""] for a in ("--models", m))])
 
 
 def hook_squawk() -> None:
-    """``conventions-squawk``: squawk over every revision's upgrade SQL."""
-    from conventions.cli import main
+    """``conventions-squawk [FILE ...]``: squawk over the given revisions' (or all) upgrade SQL."""
+    _hook(lambda argv: ["lint", "--squawk", *argv])
 
-    raise SystemExit(main(["lint", "--squawk", *sys.argv[1:]]))
+
+__all__ = ["DEFAULT_MODELS", "LintConfig", "configure", "run"]

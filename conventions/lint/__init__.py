@@ -5,6 +5,11 @@ per file; :func:`conventions.lint.static.lint_paths` is what the benchmark times
 ``references`` and ``typing_rules`` (what the static pass looks for), ``facts`` and
 ``project`` (cross-module answers), ``sql`` (CREATE TYPE ... AS ENUM in text),
 ``metadata`` (``--models``), ``manifest`` (checksums of applied migrations),
-``squawk`` (``--squawk``), ``report`` (findings, noqa, output format). The CLI is
-``conventions.commands.lint``. Nothing here touches a database.
+``squawk`` (``--squawk``), ``report`` (findings, noqa, output format), ``config``
+(``[tool.conventions.lint]``: paths, select/ignore, per-file ignores), ``baseline``
+(legacy findings accepted once), ``locations`` (migration directories from
+alembic.ini), ``locate`` (metadata holders found by type, never evaluating a proxy).
+The CLI is ``conventions.commands.lint`` (arguments) and
+``conventions.commands.lint_checks`` (the four checks). Nothing here touches a
+database.
 """

@@ -9,58 +9,97 @@ attribute's source line when the class has one.
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib
 import importlib.util
 import inspect
 import re
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Column, MetaData, Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapper, registry
 from sqlalchemy.types import ARRAY, Enum, TypeDecorator, TypeEngine
 
-from conventions.errors import ModelsImportFailed
+from conventions.errors import ModelsImportFailed, NoMetadataFound
 from conventions.lint import sql
+from conventions.lint.locate import holders, project_frame
 from conventions.lint.report import Comments, Finding, display_path, suppressed
 
 _DIALECT = postgresql.dialect()
 
 
-def importable(module: str, *, roots: list[Path]) -> bool:
-    """Say whether ``module`` can be found (for a usage error before importing it)."""
+def find_module(module: str, *, roots: list[Path]) -> bool:
+    """Say whether ``module`` (``MODULE`` or ``MODULE:ATTR``) exists, for a usage error.
+
+    Finding ``app.models`` imports ``app``: when that package itself fails (a missing
+    dependency, an app context it needs), the project's error is raised as such,
+    never reported as "no module named app.models".
+    """
+    name = module.partition(":")[0]
     _extend_path(roots)
     try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
+        with contextlib.redirect_stdout(sys.stderr):
+            return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError as err:
+        missing = err.name or ""
+        if missing and (name == missing or name.startswith(missing + ".")):
+            return False  # the module or its own parent package does not exist
+        raise _import_failed(name, err, roots) from err
+    except Exception as err:  # the parent package's code raised
+        raise _import_failed(name, err, roots) from err
 
 
 def lint_models(module: str, *, roots: list[Path]) -> list[Finding]:
-    """Import ``module`` and report every Enum-typed column in the metadata it registers."""
+    """Import ``module`` (or ``module:attr``) and report every Enum-typed column it registers.
+
+    Holders of metadata are found by type, never by evaluating a global
+    (:mod:`conventions.lint.locate`): a Flask ``current_app`` proxy is left alone.
+    """
+    module, _, attribute = module.partition(":")
     _extend_path(roots)
     try:
-        imported = importlib.import_module(module)
-    except Exception as err:  # the models' own import error, reported with its message
-        raise ModelsImportFailed(module=module, reason=f"{type(err).__name__}: {err}") from err
+        # Their import may print (a missing Redis, a banner): stdout carries findings only.
+        with contextlib.redirect_stdout(sys.stderr):
+            imported = importlib.import_module(module)
+    except Exception as err:  # the project's own error: name its file and line
+        raise _import_failed(module, err, roots) from err
     findings: list[Finding] = []
     modules = list(_modules(imported, module))
-    owners = _mapped_classes(modules)
-    for metadata in _metadatas(modules):
+    found = holders(modules[:1] if attribute else modules, attribute or None)
+    if not any(metadata.tables for metadata in found.metadatas.values()):
+        label = f"{module}:{attribute}" if attribute else module
+        raise NoMetadataFound(module=label, holders=len(found.metadatas))
+    owners = _mapped_classes(found.registries.values())
+    for metadata in found.metadatas.values():
         for table in metadata.tables.values():
             for column in table.columns:
-                found = enum_type(column.type)
-                finding = found and _column_finding(modules, owners, table, column, found)
+                found_type = enum_type(column.type)
+                finding = found_type and _column_finding(modules, owners, table, column, found_type)
                 if finding:
                     findings.append(finding)
             findings.extend(_ddl_findings(modules, table))
         findings.extend(_ddl_findings(modules, metadata))
     return sorted(set(findings))
+
+
+def _import_failed(module: str, err: BaseException, roots: list[Path]) -> ModelsImportFailed:
+    frame = project_frame(err, roots)
+    reason = f"{type(err).__name__}: {err}"
+    if frame is None:
+        return ModelsImportFailed(module=module, reason=reason)
+    return ModelsImportFailed(
+        module=module,
+        reason=reason,
+        path=display_path(frame.path),
+        line=frame.line,
+        code=frame.code,
+    )
 
 
 def enum_type(type_: TypeEngine[Any], depth: int = 0) -> TypeEngine[Any] | None:
@@ -102,28 +141,10 @@ def _modules(imported: ModuleType, name: str) -> Iterator[ModuleType]:
             yield value
 
 
-_T = TypeVar("_T")
-
-
-def _held(modules: list[ModuleType], kind: type[_T], attribute: str) -> list[_T]:
-    """Return each distinct ``kind`` the modules hold, directly or as ``value.<attribute>``."""
-    found: dict[int, _T] = {}
-    for module in modules:
-        for value in list(vars(module).values()):
-            held = value if isinstance(value, kind) else getattr(value, attribute, None)
-            if isinstance(held, kind):
-                found.setdefault(id(held), held)
-    return list(found.values())
-
-
-def _metadatas(modules: list[ModuleType]) -> list[MetaData]:
-    """Every MetaData the package's modules hold, directly or through a declarative base."""
-    return _held(modules, MetaData, "metadata")
-
-
-def _mapped_classes(modules: list[ModuleType]) -> dict[tuple[int, str], tuple[type, str]]:
+def _mapped_classes(
+    registries: Iterable[registry],
+) -> dict[tuple[int, str], tuple[type, str]]:
     """Map (table id, column key) to (mapped class, attribute name)."""
-    registries = _held(modules, registry, "registry")
     owners: dict[tuple[int, str], tuple[type, str]] = {}
     for reg in registries:
         for mapper in reg.mappers:
@@ -209,7 +230,8 @@ def _where(module: ModuleType, cls: type, attribute: str) -> tuple[str, int, int
         if target is not None and target[0] == attribute:
             first = node.lineno  # type: ignore[attr-defined]
             last = node.end_lineno or first  # type: ignore[attr-defined]
-            comments = Comments(source).on(first, last)
+            # Every line of the assignment: the static pass's noqa sits on the Enum's line.
+            comments = Comments(source).on(*range(first, last + 1))
             return shown, start + first - 1, indent + target[1] + 1, comments
     return shown, start, indent + 1, Comments(source).on(1)
 

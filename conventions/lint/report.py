@@ -4,6 +4,14 @@ flake8's format and noqa semantics, so editors and CI annotators already parse i
 ``# noqa`` silences every code on its line, ``# noqa: HSE001,HSE005`` only those. In
 Python a noqa counts only in a real comment, as the tokenizer reads it: ``"# noqa"``
 inside a string on the same line silences nothing.
+
+One noqa per concept: the static pass and ``--models`` see the same Enum column
+from two sides, a spelling on its source line (HSE001, HSE002, HSE003, HSE005,
+HSE006) and the type in the metadata (HSE009). A noqa naming either side silences
+the other on that line: ``# noqa: HSE001`` also silences HSE009 for the column,
+``# noqa: HSE009`` its static finding. The static codes stay distinct among
+themselves (``# noqa: HSE005`` does not hide an ``sa.Enum`` on the same line):
+each names a different spelling. The pairs are :data:`SAME_COLUMN`.
 """
 
 from __future__ import annotations
@@ -24,6 +32,15 @@ _NOQA = re.compile(
 _CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
 
 ALL = frozenset({"*"})
+
+# "This column is an Enum": the static spellings and the metadata check (HSE009).
+# HSE004 (type_annotation_map) and HSE007 (SQL) are not a column's line; they stand alone.
+STATIC_COLUMN = frozenset({"HSE001", "HSE002", "HSE003", "HSE005", "HSE006"})
+METADATA_COLUMN = "HSE009"
+SAME_COLUMN: dict[str, frozenset[str]] = {
+    **{code: frozenset({code, METADATA_COLUMN}) for code in STATIC_COLUMN},
+    METADATA_COLUMN: STATIC_COLUMN | {METADATA_COLUMN},
+}
 
 
 @dataclass(frozen=True, order=True)
@@ -101,9 +118,10 @@ class Comments:
 
 def suppressed(code: str, lines: Iterable[str]) -> bool:
     """Say whether any of the given physical lines carries a noqa for ``code``."""
+    accepted = SAME_COLUMN.get(code, frozenset({code}))
     for line in lines:
         codes = noqa_codes(line)
-        if codes is ALL or code in codes:
+        if codes is ALL or not accepted.isdisjoint(codes):
             return True
     return False
 

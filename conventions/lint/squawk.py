@@ -1,18 +1,23 @@
 """``lint --squawk``: run squawk on the SQL each revision's upgrade emits, offline.
 
 Squawk already knows ~40 PostgreSQL locking hazards; this module only feeds it.
-For every revision, ``alembic upgrade PARENT:REVISION --sql`` renders the upgrade
-as text (no database: offline mode needs only the dialect), squawk reads all of
-them in one run with the committed ``.squawk.toml``, and each violation is
-reported against the migration file it came from, in the lint's one-line format
-(code HSE012, squawk's rule name first in the message, then the SQL line that
-caused it and squawk's help). A migration may carry
+Every revision file in the directories alembic.ini names (``script_location``,
+``version_locations``; :mod:`conventions.lint.locations`) has its ``upgrade()``
+rendered offline as ``alembic upgrade PARENT:REVISION --sql`` would (no database:
+offline mode needs only the dialect) but without the project's env.py, which may
+need a running app. Squawk reads all of them in one run with the committed
+``.squawk.toml``, and each violation is reported against the migration file it
+came from, in the lint's one-line format (code HSE012, squawk's rule name first in
+the message, then the SQL line that caused it and squawk's help). A revision that
+cannot render offline (it reads query results, or fails to import) is skipped and
+named; the rest are checked. A migration may carry
 ``# squawk-ignore-file: rule-a, rule-b  (reason)``; that becomes squawk's own
 file-level ignore for its SQL.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -23,7 +28,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from conventions.alembic_config import alembic_config
 from conventions.errors import SquawkFailed
 from conventions.lint.report import Finding, display_path
 
@@ -63,34 +67,107 @@ class RevisionSql:
     sql: str
 
 
-def revision_sql(root: Path) -> list[RevisionSql]:
-    """Render each revision's upgrade alone, base first, as Alembic's offline mode does."""
-    from alembic import command
-    from alembic.script import ScriptDirectory
+@dataclass(frozen=True, order=True)
+class Skipped:
+    """A revision that cannot render offline (or load), so squawk never saw it."""
 
-    scripts = ScriptDirectory.from_config(alembic_config(root))
+    path: str
+    reason: str
+
+    def render(self) -> str:
+        return f"{self.path} ({self.reason})"
+
+
+def revision_files(root: Path) -> list[Path]:
+    """Every revision file in the project's version directories (alembic.ini's)."""
+    from conventions.lint.locations import migration_locations
+
+    files: list[Path] = []
+    for directory in migration_locations(root).version_dirs:
+        if directory.is_dir():
+            files.extend(
+                p for p in sorted(directory.glob("*.py")) if not p.name.startswith(("_", "."))
+            )
+    return files
+
+
+def revision_sql(
+    root: Path, *, only: set[Path] | None = None, skipped: list[Skipped] | None = None
+) -> list[RevisionSql]:
+    """Render each revision's upgrade alone, offline, without the project's env.py.
+
+    Their env.py may need a running app (Flask-Migrate's reads ``current_app``), and
+    the SQL of one revision needs only the PostgreSQL dialect: each file is loaded
+    and its ``upgrade()`` run against an offline MigrationContext, framed as
+    ``alembic upgrade PARENT:REV --sql`` frames it (BEGIN, ``-- Running upgrade``,
+    COMMIT; the version-table lines left out). A file that does not load, or whose
+    upgrade cannot run offline (``op.execute(...).fetchall()``), is added to
+    ``skipped`` with the reason and the rest are rendered.
+    """
     rendered = []
-    for script in reversed(list(scripts.walk_revisions("base", "heads"))):
-        parents = script._normalized_down_revisions
-        buffer = io.StringIO()
-        config = alembic_config(root)
-        config.output_buffer = buffer
-        span = f"{parents[0]}:{script.revision}" if parents else script.revision
-        command.upgrade(config, span, sql=True)
-        text = buffer.getvalue()
-        if len(parents) > 1:
-            text = _last_step(text)  # from one parent Alembic also renders the other branch
-        rendered.append(RevisionSql(Path(script.path), script.revision, text))
+    text = str(root)
+    if text not in sys.path:
+        sys.path.insert(0, text)  # revisions import the project, as under alembic/flask db
+    for path in revision_files(root):
+        if only is not None and path.resolve() not in only:
+            continue
+        try:
+            with contextlib.redirect_stdout(sys.stderr):  # a revision's print is no finding
+                rendered.append(_render(path))
+        except Exception as err:
+            if skipped is not None:
+                skipped.append(Skipped(display_path(path), _reason(err, path)))
     return rendered
 
 
-def _last_step(text: str) -> str:
-    """Keep only the final revision's transaction of an offline rendering."""
-    marker = text.rfind("-- Running upgrade ")
-    if marker < 0:
-        return text
-    begin = text.rfind("BEGIN;", 0, marker)
-    return text[begin if begin >= 0 else marker :]
+def _render(path: Path) -> RevisionSql:
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+    from alembic.util import load_python_file
+    from sqlalchemy import MetaData
+
+    from conventions.naming import NAMING_CONVENTION
+
+    module = load_python_file(str(path.parent), path.name)
+    revision = str(getattr(module, "revision", path.stem))
+    down = getattr(module, "down_revision", None)
+    parents = ", ".join(down) if isinstance(down, (tuple, list)) else (down or "")
+    buffer = io.StringIO()
+    context = MigrationContext.configure(
+        dialect_name="postgresql",
+        dialect_opts={"paramstyle": "named"},
+        opts={
+            "as_sql": True,
+            "output_buffer": buffer,
+            "literal_binds": True,
+            # Constraint names only: the house convention stands in for the models'.
+            "target_metadata": MetaData(naming_convention=NAMING_CONVENTION),
+        },
+    )
+    context.impl.emit_begin()
+    context.impl.static_output(f"-- Running upgrade {parents} -> {revision}")
+    with Operations.context(context):
+        module.upgrade()
+    context.impl.emit_commit()
+    return RevisionSql(path, revision, buffer.getvalue())
+
+
+def _reason(err: BaseException, path: Path) -> str:
+    import traceback
+
+    line = next(
+        (
+            frame.lineno
+            for frame in reversed(traceback.extract_tb(err.__traceback__))
+            if Path(frame.filename).resolve() == path.resolve()
+        ),
+        getattr(err, "lineno", None),
+    )
+    where = f"line {line}: " if line else ""
+    detail = " ".join(str(err).split())
+    if len(detail) > 160:
+        detail = detail[:157] + "..."
+    return f"{where}{type(err).__name__}: {detail}" if detail else f"{where}{type(err).__name__}"
 
 
 def squawk_binary() -> str:
@@ -104,9 +181,14 @@ def squawk_binary() -> str:
     return found
 
 
-def run(root: Path) -> list[Violation]:
-    """Return squawk's violations for every revision's upgrade SQL under ``root``."""
-    revisions = revision_sql(root)
+def run(
+    root: Path, *, only: set[Path] | None = None, skipped: list[Skipped] | None = None
+) -> list[Violation]:
+    """Return squawk's violations for every revision's upgrade SQL under ``root``.
+
+    ``only``: resolved paths of the revision files to check (default all).
+    """
+    revisions = revision_sql(root, only=only, skipped=skipped)
     if not revisions:
         return []
     config = root / CONFIG_NAME
