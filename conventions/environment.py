@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic.runtime.environment import EnvironmentContext
-from sqlalchemy import MetaData, create_engine
+from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
@@ -31,7 +31,6 @@ from conventions.drift import compare_options
 from conventions.errors import UnsupportedCommand
 from conventions.naming import revision_stem
 from conventions.runner import StepFn, StepRunner, application_name
-from conventions.settings import database_url
 from conventions.tracebacks import traceback_requested
 
 __all__ = ["run", "traceback_requested"]
@@ -59,15 +58,55 @@ READ_ONLY = frozenset(
 )
 
 
-def run(context: Any, target_metadata: MetaData) -> None:
+# What run() itself decides: a project's env.py passing these would silently lose
+# the runtime's guarantees (one transaction per revision, the runner's connection).
+_HOUSE_OWNED = frozenset(
+    {"connection", "url", "target_metadata", "transaction_per_migration", "fn", "as_sql"}
+)
+
+# config.attributes key: a dict there makes run() record what env.py hands over
+# (metadata, configure options, URL) and return without running anything. ``status``
+# reads the project's own include_object and URL this way (conventions.project_env).
+CAPTURE = "conventions.capture"
+
+
+def run(
+    context: Any,
+    target_metadata: Any,
+    *,
+    url: str | URL | None = None,
+    **configure_kwargs: Any,
+) -> None:
     """Run the Alembic command that invoked env.py, the house way.
 
     ``context`` is what env.py imports (``alembic.context``, a module proxying the
-    active EnvironmentContext) or an EnvironmentContext itself.
+    active EnvironmentContext) or an EnvironmentContext itself. ``target_metadata`` is
+    a MetaData (or a list), a declarative base, a registry or a Flask-SQLAlchemy ``db``.
+    ``url`` is the project's own database URL (e.g. from its app config), used when
+    ``DATABASE_URL`` is unset. Any other keyword is Alembic's ``configure()``
+    option (include_object, process_revision_directives, render_as_batch,
+    user_module_prefix, compare_server_default, ...): the house options are composed
+    with them, so the project's hooks run too.
     """
     logs.install()
+    _let_flask_migrate_speak()
     context = _environment(context)
-    options = _common_options(context, target_metadata)
+    owned = sorted(_HOUSE_OWNED & set(configure_kwargs))
+    if owned:
+        raise UnsupportedCommand(
+            f"run() sets {', '.join(owned)} itself; env.py cannot pass "
+            f"{'it' if len(owned) == 1 else 'them'}.",
+            function="run",
+            hints=["Hand the database over as run(context, metadata, url=...)."],
+        )
+    metadata = _metadata(target_metadata)
+    options = _common_options(context, metadata, configure_kwargs)
+    capture = context.config.attributes.get(CAPTURE)
+    if isinstance(capture, dict):
+        capture.update(metadata=metadata, options=options, url=url)
+        return
+    if url is not None:
+        context.config.attributes["conventions.handed_url"] = url
     try:
         if context.is_offline_mode():
             _run_offline(context, options)
@@ -86,6 +125,39 @@ def run(context: Any, target_metadata: MetaData) -> None:
         raise broken from err
 
 
+def _let_flask_migrate_speak() -> None:
+    """Re-enable Flask-Migrate's logger, through which ``flask db`` reports our errors.
+
+    Flask-Migrate prints a CommandError as ``log.error(...)`` on its ``flask_migrate``
+    logger; the ``fileConfig(...)`` at the top of its env.py disables every logger that
+    existed before it, so the message (an Enum refused, a lock timeout) was lost and
+    ``flask db migrate`` exited 1 in silence.
+    """
+    import logging
+
+    logger = logging.getLogger("flask_migrate")
+    logger.disabled = False
+    if not logger.handlers and not logging.getLogger().handlers:
+        logger.addHandler(logging.StreamHandler())
+
+
+def _metadata(target: Any) -> Any:
+    from conventions.errors import MetadataNotFound
+    from conventions.project_metadata import locate
+
+    if target is None:
+        return None
+    found = locate(target)
+    if found is None:
+        raise MetadataNotFound(
+            f"run() was given {type(target).__name__}, not a MetaData, a declarative base, "
+            "a registry or a Flask-SQLAlchemy db object.",
+            target=type(target).__name__,
+            hints=["Pass Base.metadata, Base, db or a MetaData as run()'s second argument."],
+        )
+    return found
+
+
 def _environment(context: Any) -> EnvironmentContext:
     if isinstance(context, EnvironmentContext):
         return context
@@ -94,16 +166,50 @@ def _environment(context: Any) -> EnvironmentContext:
     return context._proxy
 
 
-def _common_options(context: EnvironmentContext, metadata: MetaData) -> dict[str, Any]:
+def _common_options(
+    context: EnvironmentContext, metadata: Any, theirs: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Compose the house configure() options with the project's own (``theirs``).
+
+    Theirs win on plain values (compare_server_default, render_as_batch, ...); hooks are
+    chained so both run: include_name must accept a name on both sides, and their
+    process_revision_directives runs first, then the Enum refusal and file naming see
+    its result.
+    """
+    theirs = dict(theirs or {})
+    house = compare_options()
+    their_include_name = theirs.pop("include_name", None)
+    if their_include_name is not None:
+        house["include_name"] = _both(house["include_name"], their_include_name)
+    their_directives = theirs.pop("process_revision_directives", None)
+    hooks = [refuse_enums, _note_autogenerate(context)]
+    if _house_names(context):
+        hooks.append(_house_file_name(context))
+    if their_directives is not None:
+        hooks.insert(0, their_directives)
     return {
+        **house,
+        **theirs,
         "target_metadata": metadata,
-        **compare_options(),
         "transaction_per_migration": True,
         # Refuse a revision that would write an Enum (conventions.autogen), then name it.
-        "process_revision_directives": chain(
-            refuse_enums, _note_autogenerate(context), _house_file_name(context)
-        ),
+        "process_revision_directives": chain(*hooks),
     }
+
+
+def _both(first: Callable[..., bool], second: Callable[..., bool]) -> Callable[..., bool]:
+    def include(*args: Any) -> bool:
+        return bool(first(*args)) and bool(second(*args))
+
+    return include
+
+
+def _house_names(context: EnvironmentContext) -> bool:
+    """Whether new files get the house ``YYYYMMDD-description`` name (no template of theirs)."""
+    from conventions.project_layout import ALEMBIC_DEFAULT_FILE_TEMPLATE
+
+    template = context.config.get_alembic_option("file_template")
+    return not template or template == ALEMBIC_DEFAULT_FILE_TEMPLATE
 
 
 def _note_autogenerate(context: EnvironmentContext) -> Callable[..., None]:
@@ -150,16 +256,43 @@ def _run_offline(context: EnvironmentContext, options: dict[str, Any]) -> None:
 
 def _offline_url(context: EnvironmentContext) -> str:
     """Offline SQL needs only the dialect, so never start a server to produce it."""
-    from conventions.settings import configured_url, parse_url, project_root
+    from conventions.settings import configured_url, project_root, project_url
 
-    raw = configured_url(project_root())
-    return str(parse_url(raw)) if raw else "postgresql+psycopg2://"
+    root = project_root()
+    handed, ini = _handed(context), _ini_url(context)
+    if configured_url(root) is None and handed is None and ini is None:
+        return "postgresql+psycopg2://"
+    return project_url(root, handed=handed, config_url=ini).render_as_string(hide_password=False)
+
+
+def _handed(context: EnvironmentContext) -> str | URL | None:
+    return context.config.attributes.get("conventions.handed_url")
+
+
+def _ini_url(context: EnvironmentContext) -> str | None:
+    """``sqlalchemy.url`` as the project set it (alembic.ini, or its env.py before run())."""
+    value = context.config.get_main_option("sqlalchemy.url")
+    if not value or value.startswith("driver://"):  # `alembic init`'s placeholder
+        return None
+    return value
+
+
+def _set_url(context: EnvironmentContext, url: URL) -> None:
+    """Put the URL in use into the config, for migrations that call engine_from_config."""
+    rendered = url.render_as_string(hide_password=False)
+    context.config.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
 
 
 def _run_online(context: EnvironmentContext, options: dict[str, Any]) -> None:
+    from conventions.settings import project_root, project_url
+
     direction = _direction(context)
     given: Connection | None = context.config.attributes.get("connection")
     if given is not None:
+        _set_url(context, given.engine.url)
+        if given.dialect.name != "postgresql":
+            _plain(context, given, options)
+            return
         # The migrator lock needs a session of its own, never one from the caller's pool.
         engine = create_engine(given.engine.url, poolclass=NullPool, **_naming(given, direction))
         try:
@@ -167,17 +300,44 @@ def _run_online(context: EnvironmentContext, options: dict[str, Any]) -> None:
         finally:
             engine.dispose()
         return
-    url = context.config.attributes.get("url") or database_url()
-    engine = create_engine(url, poolclass=NullPool, **_naming(url, direction))
+    explicit = context.config.attributes.get("url")
+    if explicit is not None:
+        url = make_url(explicit) if isinstance(explicit, str) else explicit
+    else:
+        url = project_url(project_root(), handed=_handed(context), config_url=_ini_url(context))
+    _set_url(context, url)
+    postgres = url.get_backend_name() == "postgresql"
+    naming = _naming(url, direction) if postgres else {}
+    engine = create_engine(url, poolclass=NullPool, **naming)
     try:
         connection = engine.connect()
     except OperationalError as err:
         raise connection_error(err, engine.url) from None
     try:
-        _migrate(context, connection, engine, options)
+        if postgres:
+            _migrate(context, connection, engine, options)
+        else:
+            _plain(context, connection, options)
     finally:
         connection.close()
         engine.dispose()
+
+
+def _plain(context: EnvironmentContext, connection: Connection, options: dict[str, Any]) -> None:
+    """Run Alembic as it runs without us: the house runtime is PostgreSQL's."""
+    import sys
+
+    from conventions.settings import mask
+
+    sys.stderr.write(
+        f"notice: {mask(connection.engine.url)} is not PostgreSQL: plain Alembic semantics "
+        "(no migrator lock, lock timeouts, retries or history); house ops refuse here.\n"
+    )
+    context.configure(connection=connection, **options)
+    with context.begin_transaction():
+        context.run_migrations()
+    if connection.in_transaction():
+        connection.commit()
 
 
 def _naming(source: Any, direction: str) -> dict[str, Any]:

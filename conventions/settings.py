@@ -19,16 +19,18 @@ _DRIVERS = {"postgresql", "postgres", "postgresql+psycopg2"}
 
 
 def project_root(start: Path | None = None) -> Path:
-    """Return the nearest directory at or above ``start`` that holds alembic.ini.
+    """Return the nearest directory at or above ``start`` with alembic.ini or [tool.alembic].
 
     ``CONVENTIONS_ROOT`` wins, so a test can point the tools at a scratch project.
     """
+    from conventions.project_layout import has_alembic_config
+
     explicit = os.environ.get("CONVENTIONS_ROOT")
     if explicit:
         return Path(explicit).resolve()
     here = (start or Path.cwd()).resolve()
     for candidate in (here, *here.parents):
-        if (candidate / "alembic.ini").is_file():
+        if has_alembic_config(candidate):
             return candidate
     return here
 
@@ -123,3 +125,31 @@ def database_url(root: Path | None = None) -> URL:
     from conventions import embedded
 
     return embedded.ensure_running(root / ".pgdata")
+
+
+def project_url(
+    root: Path | None = None,
+    *,
+    handed: str | URL | None = None,
+    config_url: str | None = None,
+) -> URL:
+    """Return the URL env.py migrates with: the project's own when DATABASE_URL is unset.
+
+    Order: ``DATABASE_URL`` (environment, ``.env``), then the URL the project's env.py
+    hands to ``run(..., url=...)`` (its app config), then ``sqlalchemy.url`` (alembic.ini,
+    or set by a Flask-Migrate env.py), then the embedded server. A URL that is not
+    PostgreSQL's is returned as it is (SQLite dev databases run plain Alembic).
+    """
+    root = root or project_root()
+    raw: str | URL | None = configured_url(root) or handed or config_url
+    if raw is None:
+        return database_url(root)
+    if isinstance(raw, URL):
+        raw = raw.render_as_string(hide_password=False)
+    scheme = raw.split(":", 1)[0].split("+", 1)[0]
+    if scheme and scheme not in {"postgresql", "postgres"} and "://" in raw:
+        try:
+            return make_url(raw)
+        except (ValueError, ArgumentError) as err:
+            raise _malformed(raw, err) from None
+    return parse_url(raw)

@@ -68,18 +68,20 @@ def _files(paths: list[Path]) -> int:
     from conventions.lint.static import lint_paths
 
     root = project_root()
-    versions = manifest.versions_dir(root)
+    version_dirs = manifest.version_dirs(root)
     if not paths:
         paths = [root / p for p in DEFAULT_PATHS if (root / p).exists()]
-        paths += [versions] if versions.is_dir() else []
-    findings = lint_paths(paths)
-    listed = manifest.load(versions)
-    files = [p for p in _expand(paths) if manifest.is_migration(p, versions)]
-    # Deleted migrations are checked on every run: pre-commit never passes a deleted file.
-    verdict = manifest.check(files, listed, whole_directory=True)
-    findings = sorted(set(findings) | set(verdict.findings))
-    _print(f.render() for f in findings)
-    _notice_new(verdict.new, listed.path)
+        paths += [v for v in version_dirs if v.is_dir()]
+    findings = set(lint_paths(paths))
+    expanded = _expand(paths)
+    for versions in version_dirs:  # each version location keeps its own SHA256SUMS
+        listed = manifest.load(versions)
+        files = [p for p in expanded if manifest.is_migration(p, versions)]
+        # Deleted migrations are checked on every run: pre-commit never passes a deleted file.
+        verdict = manifest.check(files, listed, whole_directory=True)
+        findings |= set(verdict.findings)
+        _notice_new(verdict.new, listed.path)
+    _print(f.render() for f in sorted(findings))
     return 1 if findings else 0
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ClauseElement
 
 from conventions import catalog, commits, logs
-from conventions.errors import ColumnMissing, RelationMissing
+from conventions.errors import ColumnMissing, NotPostgreSQL, RelationMissing
 from conventions.preflight import Rejected
 from conventions.sqltext import fit_name, ident, qualified
 
@@ -61,6 +61,9 @@ class OpRunner:
     def __init__(self, operations: Operations) -> None:
         self.operations = operations
         self.context = operations.get_context()
+        if self.context.dialect.name != "postgresql":
+            # A SQLite dev database runs plain Alembic; the house ops are PostgreSQL's.
+            raise NotPostgreSQL(dialect=self.context.dialect.name)
         self.offline = bool(self.context.as_sql)
         self.outside = False
         """True inside an own_transaction() block that really left the step's transaction."""
