@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # still one paragraph, still no traceback unless asked for.
         if known.traceback or traceback_requested():
             raise
-        broken = _broken_script(err)
+        broken = _broken_script(err) or _project_code(err)
         if broken is not None:
             logs.error(str(broken))
             return 1
@@ -96,6 +96,14 @@ def _broken_script(err: Exception) -> CommandError | None:
     from conventions.settings import project_root
 
     return broken_script(err, roots=[project_root()])
+
+
+def _project_code(err: Exception) -> CommandError | None:
+    """An error raised inside the project's own code (app factory, models): theirs."""
+    from conventions.script_errors import project_code_error
+    from conventions.settings import project_root
+
+    return project_code_error(err, project_root())
 
 
 def entry() -> None:

@@ -6,8 +6,10 @@ checksum validation and history (see its docstring for the order of work). Only 
 commands known to read (current, check, autogenerate, …; see ``READ_ONLY``) run
 plainly; any other command — a newer Alembic's, a plugin's — goes through the runner
 too, locked before it plans: it fails closed. Offline runs (``--sql``) emit
-the same DDL as text. Importing this module also installs the archive-on-downgrade
-implementations of drop_column/drop_table (``conventions.archive``).
+the same DDL as text. run() installs the archive-on-downgrade implementations of
+drop_column/drop_table (``conventions.archive``) when it runs a command, not at import:
+``status`` loads env.py to read what it hands over (capture mode) and must not load
+what changes the database.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alembic.runtime.environment import EnvironmentContext
 from sqlalchemy import create_engine
@@ -23,15 +25,18 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from conventions import archive, logs
+from conventions import logs
 from conventions.autogen import chain, refuse_enums
 from conventions.autogen import imports as autogen_imports
 from conventions.diagnose import connection_error
 from conventions.drift import compare_options
 from conventions.errors import UnsupportedCommand
 from conventions.naming import revision_stem
-from conventions.runner import StepFn, StepRunner, application_name
+from conventions.project_env import CAPTURE
 from conventions.tracebacks import traceback_requested
+
+if TYPE_CHECKING:
+    from conventions.runner import StepFn
 
 __all__ = ["run", "traceback_requested"]
 
@@ -64,10 +69,9 @@ _HOUSE_OWNED = frozenset(
     {"connection", "url", "target_metadata", "transaction_per_migration", "fn", "as_sql"}
 )
 
-# config.attributes key: a dict there makes run() record what env.py hands over
+# config.attributes[CAPTURE], a dict, makes run() record what env.py hands over
 # (metadata, configure options, URL) and return without running anything. ``status``
 # reads the project's own include_object and URL this way (conventions.project_env).
-CAPTURE = "conventions.capture"
 
 
 def run(
@@ -105,6 +109,11 @@ def run(
     if isinstance(capture, dict):
         capture.update(metadata=metadata, options=options, url=url)
         return
+    # The runtime is imported only to run: ``status`` loads env.py (capture, above) and
+    # must not load what changes the database. Importing archive installs the
+    # archive-on-downgrade drop_column/drop_table.
+    from conventions import archive  # noqa: F401
+
     if url is not None:
         context.config.attributes["conventions.handed_url"] = url
     try:
@@ -248,6 +257,8 @@ def _run_offline(context: EnvironmentContext, options: dict[str, Any]) -> None:
     url = context.config.attributes.get("url") or _offline_url(context)
     context.configure(url=url, literal_binds=True, dialect_opts={"paramstyle": "named"}, **options)
     # Offline SQL cannot count rows, so a downgrade script says what it drops instead.
+    from conventions import archive
+
     downgrade = _direction(context) == "downgrade"
     marker = archive.downgrade_of("offline") if downgrade else nullcontext()
     with marker, context.begin_transaction():
@@ -348,6 +359,8 @@ def _naming(source: Any, direction: str) -> dict[str, Any]:
         url = source if isinstance(source, URL) else make_url(source)
     if "application_name" in url.query or not direction or direction in READ_ONLY:
         return {}
+    from conventions.runner import application_name
+
     return {"connect_args": {"application_name": application_name(direction)}}
 
 
@@ -368,6 +381,8 @@ def _migrate(
         with context.begin_transaction():
             context.run_migrations()
         return
+    from conventions.runner import StepRunner
+
     StepRunner(
         context,
         connection,
