@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "baseline": ("conventions.commands.baseline", "adopt a database built outside migrations"),
     "archive": ("conventions.commands.archive", "list, restore or purge data kept by downgrades"),
     "lint": ("conventions.commands.lint", "no Enum types in models/migrations; applied unchanged"),
+    "config": ("conventions.commands.config", "effective settings and where each came from"),
+    "init": ("conventions.commands.init", "wire an existing Alembic project to the conventions"),
 }
 
 

@@ -101,7 +101,8 @@ class ColumnMissing(ConventionsError):
         super().__init__(
             message,
             hints=[
-                "Run earlier migrations first (alembic upgrade head, or python -m conventions migrate) — is one missing from the chain?",
+                "Run earlier migrations first (alembic upgrade head, or python -m conventions "
+                "migrate) — is one missing from the chain?",
                 "Check the column name's spelling; quoted names are case-sensitive.",
             ],
         )

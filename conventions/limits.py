@@ -1,4 +1,4 @@
-"""How long the runtime waits, and how often it retries: read from the environment.
+"""How long the runtime waits, and how often it retries: environment, then pyproject.toml.
 
 The defaults follow what keeps a busy production database responsive: a migration
 waits at most 2 s for a table lock (``lock_timeout``), so application queries
@@ -17,6 +17,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from conventions.errors import InvalidSetting
 
@@ -54,23 +55,37 @@ class Limits:
     retry_backoff: float = 1.0
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, root: Path | None = None
+    ) -> Limits:
+        """Read each limit: its environment variable, then ``[tool.conventions.lock]``."""
+        from conventions.project_config import lookup
+        from conventions.settings import project_root
+
         env = os.environ if environ is None else environ
+        where = root or project_root()
         default = cls()
 
-        def duration(name: str, fallback: float) -> float:
-            raw = env.get(name, "").strip()
-            return parse_duration(name, raw) if raw else fallback
+        def raw(key: str, name: str) -> tuple[str, str]:
+            found = lookup(f"lock.{key}", root=where, env=name, default="", environ=env)
+            origin = name if found.source.startswith("environment") else found.source
+            return str(found.value).strip(), origin
 
-        retries_raw = env.get(LOCK_RETRIES, "").strip()
+        def duration(key: str, name: str, fallback: float) -> float:
+            value, origin = raw(key, name)
+            return parse_duration(origin, value) if value else fallback
+
+        retries_raw, origin = raw("retries", LOCK_RETRIES)
         if retries_raw and not retries_raw.isdigit():
-            raise InvalidSetting(LOCK_RETRIES, retries_raw, "a whole number of retries (0 or more)")
+            raise InvalidSetting(origin, retries_raw, "a whole number of retries (0 or more)")
         return cls(
-            migrator_wait=duration(MIGRATOR_WAIT, default.migrator_wait),
-            lock_timeout=duration(LOCK_TIMEOUT, default.lock_timeout),
-            statement_timeout=duration(STATEMENT_TIMEOUT, default.statement_timeout),
+            migrator_wait=duration("migrator_wait", MIGRATOR_WAIT, default.migrator_wait),
+            lock_timeout=duration("lock_timeout", LOCK_TIMEOUT, default.lock_timeout),
+            statement_timeout=duration(
+                "statement_timeout", STATEMENT_TIMEOUT, default.statement_timeout
+            ),
             lock_retries=int(retries_raw) if retries_raw else default.lock_retries,
-            retry_backoff=duration(RETRY_BACKOFF, default.retry_backoff),
+            retry_backoff=duration("retry_backoff", RETRY_BACKOFF, default.retry_backoff),
         )
 
     def backoff(self, retry: int) -> float:

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from conventions.errors import DatabaseUrlError
 
@@ -148,8 +148,24 @@ def project_url(
         raw = raw.render_as_string(hide_password=False)
     scheme = raw.split(":", 1)[0].split("+", 1)[0]
     if scheme and scheme not in {"postgresql", "postgres"} and "://" in raw:
-        try:
-            return make_url(raw)
-        except (ValueError, ArgumentError) as err:
-            raise _malformed(raw, err) from None
+        return _other_database(raw)
     return parse_url(raw)
+
+
+def _other_database(raw: str) -> URL:
+    """A URL for another database (SQLite in development): usable if its driver loads."""
+    try:
+        url = make_url(raw)
+        url.get_dialect().import_dbapi()
+    except (ValueError, ArgumentError) as err:
+        raise _malformed(raw, err) from None
+    except (ImportError, NoSuchModuleError) as err:
+        raise DatabaseUrlError(
+            f"DATABASE_URL uses the scheme {raw.split(':', 1)[0]!r}, whose driver is not "
+            f"installed ({err}).",
+            hints=[
+                "Use a URL starting with postgresql:// for the house runtime; other "
+                "databases run plain Alembic and need their own driver installed.",
+            ],
+        ) from None
+    return url

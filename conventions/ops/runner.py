@@ -48,7 +48,8 @@ def _relation_missing(name: str, schema: str | None) -> RelationMissing:
         f"Relation {qualified(name, schema)} does not exist.",
         table=name,
         hints=[
-            "Run earlier migrations first (alembic upgrade head, or python -m conventions migrate) — is one missing from the chain?",
+            "Run earlier migrations first (alembic upgrade head, or python -m conventions "
+            "migrate) — is one missing from the chain?",
             "Check the table name's spelling; quoted names are case-sensitive.",
             "Was the table renamed by a previous migration?",
         ],
