@@ -40,6 +40,12 @@ def test_upgrade_from_empty_to_head(alembic_runner) -> None:
     builtin.test_upgrade(alembic_runner)
 
 
+def test_upgrade_one_revision_at_a_time_with_data(migration_ladder: Ladder) -> None:
+    if migration_ladder.broken is not None:
+        raise migration_ladder.broken
+    assert set(migration_ladder.order) <= set(migration_ladder.templates)
+
+
 def test_up_down_consistency(alembic_runner) -> None:
     builtin.test_up_down_consistency(alembic_runner)
 
