@@ -30,27 +30,38 @@ def _toml_has_alembic(path: Path) -> bool:
     return isinstance(table, dict) and "script_location" in table
 
 
+def ini_file(root: Path) -> Path | None:
+    """Return the project's alembic.ini: at the root, or Flask-Migrate's ``migrations/``."""
+    for candidate in (root / "alembic.ini", root / "migrations" / "alembic.ini"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def has_alembic_config(directory: Path) -> bool:
     """Whether ``directory`` holds an Alembic project (alembic.ini or [tool.alembic])."""
-    return (directory / "alembic.ini").is_file() or _toml_has_alembic(directory / "pyproject.toml")
+    return ini_file(directory) is not None or _toml_has_alembic(directory / "pyproject.toml")
 
 
 def config(root: Path) -> Config:
     """Return the project's Alembic ``Config`` as the ``alembic`` command would build it.
 
     ``alembic.ini`` when present (with ``[tool.alembic]`` beside it, as Alembic reads
-    both); ``[tool.alembic]`` alone otherwise. ``script_location`` is made absolute
-    so a command run from a subdirectory finds the same scripts.
+    both; Flask-Migrate keeps it in ``migrations/``); ``[tool.alembic]`` alone
+    otherwise. ``script_location`` is made absolute so a command run from a
+    subdirectory finds the same scripts.
     """
-    ini = root / "alembic.ini"
+    ini = ini_file(root)
     toml = root / "pyproject.toml"
     cfg = Config(
-        str(ini) if ini.is_file() else None,
+        str(ini) if ini is not None else None,
         toml_file=str(toml) if _toml_has_alembic(toml) else None,
     )
     location = cfg.get_alembic_option("script_location")
     if location is None:
-        location = "alembic"  # Alembic would fail; keep the scaffold's historic default
+        # Flask-Migrate's migrations/alembic.ini names none: the directory is the scripts'.
+        flask = ini is not None and ini.parent.name == "migrations"
+        location = str(ini.parent) if flask and ini is not None else "alembic"
     if ":" not in location or Path(location).is_absolute():  # not a package resource
         path = Path(location)
         cfg.set_main_option("script_location", str(path if path.is_absolute() else root / path))

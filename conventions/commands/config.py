@@ -50,7 +50,10 @@ def _layout(root: Path) -> list[Setting]:
     from conventions.project_layout import layout
 
     found = layout(root)
-    where = "alembic.ini" if (root / "alembic.ini").is_file() else "pyproject.toml [tool.alembic]"
+    from conventions.project_layout import ini_file
+
+    ini = ini_file(root)
+    where = _rel(ini, root) if ini is not None else "pyproject.toml [tool.alembic]"
     return [
         Setting("alembic.script_location", str(found.script_location), where),
         Setting("alembic.version_locations", [str(p) for p in found.version_locations], where),
@@ -60,6 +63,13 @@ def _layout(root: Path) -> list[Setting]:
             where if found.file_template else "default (no file_template of the project's own)",
         ),
     ]
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def _database(root: Path) -> Setting:
