@@ -180,6 +180,13 @@ FILES: dict[str, str] = {
             sa.Column("state", SERVICE_STATE),
         )
     """,
+    "tests/conftest.py": """
+        # Revisions read current_app at import, and pytest imports them while collecting
+        # (the harness lists revisions then): an app is pushed before that.
+        from shopfront import create_app
+
+        create_app().push()
+    """,
     "migrations/script.py.mako": '''
         """${message}
 
@@ -350,7 +357,7 @@ FILES: dict[str, str] = {
 
 
         def downgrade():
-            op.drop_constraint("ck_services_code_format", "services", type_="check")
+            op.drop_constraint(op.f("ck_services_code_format"), "services", type_="check")
     ''',
     "migrations/versions/0004_engine_from_config.py": '''
         """a migration that builds its own engine from sqlalchemy.url"""

@@ -74,9 +74,12 @@ def test_bench_only_dependencies_stay_out_of_every_user_extra() -> None:
     assert extras["bench"] == ["matplotlib>=3.8,<4"]
 
 
-def test_alembic_lower_bound_is_the_first_release_with_replace_true() -> None:
-    """implementation_for(..., replace=True) (conventions.archive) arrived in 1.17.2."""
-    assert "alembic>=1.17.2,<2" in PYPROJECT["project"]["dependencies"]
+def test_alembic_lower_bound_is_the_first_release_with_what_we_import() -> None:
+    """implementation_for(replace=True) arrived in 1.17.2, util.DispatchPriority in 1.18.0.
+
+    tests/test_adoption_wheel.py installs the wheel at this bound and runs the adoption.
+    """
+    assert "alembic>=1.18.0,<2" in PYPROJECT["project"]["dependencies"]
 
 
 def test_shipped_templates_are_the_scaffolds_own() -> None:

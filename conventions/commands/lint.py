@@ -70,7 +70,7 @@ def _files(paths: list[Path]) -> int:
     root = project_root()
     version_dirs = manifest.version_dirs(root)
     if not paths:
-        paths = [root / p for p in DEFAULT_PATHS if (root / p).exists()]
+        paths = [root / p for p in _default_paths(root) if (root / p).exists()]
         paths += [v for v in version_dirs if v.is_dir()]
     findings = set(lint_paths(paths))
     expanded = _expand(paths)
@@ -83,6 +83,14 @@ def _files(paths: list[Path]) -> int:
         _notice_new(verdict.new, listed.path)
     _print(f.render() for f in sorted(findings))
     return 1 if findings else 0
+
+
+def _default_paths(root: Path) -> list[str]:
+    """``[tool.conventions] lint.paths`` (written by ``conventions init``), else app/models."""
+    from conventions.project_config import lookup
+
+    value = lookup("lint.paths", root=root, default=list(DEFAULT_PATHS)).value
+    return [value] if isinstance(value, str) else [str(p) for p in value]
 
 
 def _expand(paths: list[Path]) -> list[Path]:

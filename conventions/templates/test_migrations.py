@@ -6,7 +6,9 @@ embedded server of the ``server`` extra), keeps seeded data, is idempotent, and
 writes no native ENUM. Needs ``pip install 'house-migrations[harness]'``.
 
 Seed data: define a session fixture ``migration_seed_rows`` in conftest.py returning
-``{"table": [{"column": value, ...}], ...}``.
+``{"table": [{"column": value, ...}], ...}``. Revisions or models that read Flask's
+``current_app`` at import need an app pushed before collection: at the top of
+conftest.py, ``create_app().app_context().push()``.
 """
 
 from __future__ import annotations
