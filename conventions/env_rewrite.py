@@ -2,7 +2,8 @@
 
 Two shapes are edited, both the way their generators wrote them: Alembic's ``generic``
 template and Flask-Migrate's (both end with ``if context.is_offline_mode():
-run_migrations_offline() else: run_migrations_online()``). That final dispatch is
+run_migrations_offline() else: run_migrations_online()``), and an online-only env.py
+ending with a bare ``run_migrations_online()``. That final dispatch is
 replaced by one call to :func:`conventions.environment.run`, handing over the
 metadata and the keywords their ``context.configure(...)`` in
 ``run_migrations_online`` passed, so their include_object and friends keep working.
@@ -58,7 +59,7 @@ def rewrite(source: str) -> str | Refusal:
             "run_migrations_offline() else: run_migrations_online()`",
             by_hand(),
         )
-    assert isinstance(last, ast.If)
+    assert last is not None
     module_names = _module_level_names(tree)
     flask = "get_metadata" in module_names and "current_app" in source
     if flask:
@@ -72,7 +73,7 @@ def rewrite(source: str) -> str | Refusal:
         found = _online_keywords(tree, module_names)
         if isinstance(found, Refusal):
             return found
-        extra = "".join(f", {k}={v}" for k, v in found)
+        extra = "".join(f", {k}={v}" if k else f", **{v}" for k, v in found)
     lines = source.splitlines(keepends=True)
     head = "".join(lines[: last.lineno - 1])
     tail = "".join(lines[last.end_lineno or last.lineno :])
@@ -80,6 +81,9 @@ def rewrite(source: str) -> str | Refusal:
 
 
 def _is_dispatch(node: ast.stmt | None) -> bool:
+    """The generators' offline/online dispatch, or an online-only env.py's bare call."""
+    if isinstance(node, ast.Expr) and ast.unparse(node) == "run_migrations_online()":
+        return True
     if not isinstance(node, ast.If) or not node.orelse:
         return False
     test = ast.unparse(node.test)
@@ -103,7 +107,9 @@ def _module_level_names(tree: ast.Module) -> set[str]:
     return names
 
 
-def _online_keywords(tree: ast.Module, module_names: set[str]) -> list[tuple[str, str]] | Refusal:
+def _online_keywords(
+    tree: ast.Module, module_names: set[str]
+) -> list[tuple[str | None, str]] | Refusal:
     """The keywords of ``context.configure`` in run_migrations_online, if module-level."""
     online = next(
         (
@@ -123,13 +129,16 @@ def _online_keywords(tree: ast.Module, module_names: set[str]) -> list[tuple[str
     if len(calls) != 1:
         return Refusal("run_migrations_online() does not call context.configure once", by_hand())
     builtins = set(dir(__builtins__)) if not isinstance(__builtins__, dict) else set(__builtins__)
-    keywords = []
+    keywords: list[tuple[str | None, str]] = []
     for keyword in calls[0].keywords:
         if keyword.arg in _DROPPED:
             continue
         value = ast.unparse(keyword.value)
         used = {n.id for n in ast.walk(keyword.value) if isinstance(n, ast.Name)}
         unknown = sorted(used - module_names - builtins)
+        if keyword.arg is None and not unknown:  # **mapping defined at module level
+            keywords.append((None, value))
+            continue
         if keyword.arg is None or unknown:
             what = f"**{value}" if keyword.arg is None else f"{keyword.arg}={value}"
             return Refusal(

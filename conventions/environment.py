@@ -277,7 +277,23 @@ def _offline_url(context: EnvironmentContext) -> str:
 
 
 def _handed(context: EnvironmentContext) -> str | URL | None:
-    return context.config.attributes.get("conventions.handed_url")
+    """The URL env.py handed run(), else the active Flask app's (``flask db upgrade``)."""
+    return context.config.attributes.get("conventions.handed_url") or _flask_url()
+
+
+def _flask_url() -> str | None:
+    """``SQLALCHEMY_DATABASE_URI`` of the Flask app in context, if one is (never imports Flask).
+
+    Under ``flask db …`` (or an app's own command calling flask_migrate) the app's config
+    is the project's URL; an env.py need not copy it into ``sqlalchemy.url`` first.
+    """
+    import sys
+
+    flask = sys.modules.get("flask")
+    if flask is None or not flask.has_app_context():
+        return None
+    value = flask.current_app.config.get("SQLALCHEMY_DATABASE_URI")
+    return value if isinstance(value, str) and value else None
 
 
 def _ini_url(context: EnvironmentContext) -> str | None:

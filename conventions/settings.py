@@ -15,7 +15,17 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from conventions.errors import DatabaseUrlError
 
-_DRIVERS = {"postgresql", "postgres", "postgresql+psycopg2"}
+# A project's own URL may name another PostgreSQL driver (psycopg 3, asyncpg, pg8000):
+# the same server; the house runtime always talks to it through psycopg2.
+_DRIVERS = {
+    "postgresql",
+    "postgres",
+    "postgresql+psycopg2",
+    "postgresql+psycopg",
+    "postgresql+psycopg2cffi",
+    "postgresql+asyncpg",
+    "postgresql+pg8000",
+}
 
 
 def project_root(start: Path | None = None) -> Path:
@@ -148,6 +158,7 @@ def project_url(
         raw = raw.render_as_string(hide_password=False)
     scheme = raw.split(":", 1)[0].split("+", 1)[0]
     if scheme and scheme not in {"postgresql", "postgres"} and "://" in raw:
+        # other databases keep their driver; PostgreSQL URLs are pinned to psycopg2 below
         return _other_database(raw)
     return parse_url(raw)
 

@@ -424,3 +424,68 @@ def test_run_refuses_keywords_the_runtime_owns(project_copy: Path, fresh_db: URL
     assert result.returncode == 255, output  # alembic's FAILED
     assert "run() sets transaction_per_migration itself; env.py cannot pass it." in output
     assert scalar(fresh_db, "SELECT to_regclass('public.alembic_version')") is None
+
+
+ONLINE_ONLY = """
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+url = context.config.get_main_option("sqlalchemy.url")
+target_metadata = None
+migrate_args = {"compare_type": True}
+
+
+def include_object(object, name, type_, reflected, compare_to):
+    return True
+
+
+def run_migrations_online():
+    connectable = create_engine(url, poolclass=pool.NullPool)
+    with connectable.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            include_object=include_object,
+            **migrate_args,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations_online()
+"""
+
+
+def test_init_rewrites_an_online_only_env_py_keeping_a_module_level_mapping() -> None:
+    from conventions.env_rewrite import rewrite
+
+    result = rewrite(ONLINE_ONLY)
+    assert isinstance(result, str)
+    assert result.endswith(
+        "house_run(context, target_metadata, include_object=include_object, **migrate_args)\n"
+    )
+    assert "\nrun_migrations_online()\n" not in result
+    compile(result, "env.py", "exec")
+
+
+def test_init_refuses_configure_keywords_that_name_function_locals() -> None:
+    from conventions.env_rewrite import Refusal, rewrite
+
+    local = ONLINE_ONLY.replace(
+        "    connectable = create_engine", "    extra = {}\n    connectable = create_engine"
+    ).replace("**migrate_args,", "**extra,")
+    result = rewrite(local)
+    assert isinstance(result, Refusal)
+    assert result.reason == (
+        "context.configure(..., **extra) in run_migrations_online() uses extra defined "
+        "inside the function"
+    )
+
+
+@pytest.mark.parametrize("driver", ["psycopg", "asyncpg", "pg8000", "psycopg2"])
+def test_a_project_url_naming_another_postgresql_driver_runs_on_psycopg2(driver: str) -> None:
+    from conventions.settings import parse_url
+
+    url = parse_url(f"postgresql+{driver}://app:pw@db.internal:5432/shop")
+    assert url.drivername == "postgresql+psycopg2"
+    assert (url.host, url.database, url.password) == ("db.internal", "shop", "pw")
