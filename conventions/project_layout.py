@@ -31,7 +31,18 @@ def _toml_has_alembic(path: Path) -> bool:
 
 
 def ini_file(root: Path) -> Path | None:
-    """Return the project's alembic.ini: at the root, or Flask-Migrate's ``migrations/``."""
+    """Return the project's alembic.ini.
+
+    ``[tool.conventions] alembic_config`` (or ``CONVENTIONS_ALEMBIC_CONFIG``) names it,
+    e.g. ``"zou/migrations/alembic.ini"`` for a package that keeps its migrations
+    inside; else ``alembic.ini`` at the root, else Flask-Migrate's ``migrations/``.
+    """
+    from conventions.project_config import lookup
+
+    named = lookup("alembic_config", root=root, env="CONVENTIONS_ALEMBIC_CONFIG").value
+    if named:
+        path = Path(str(named))
+        return path if path.is_absolute() else root / path
     for candidate in (root / "alembic.ini", root / "migrations" / "alembic.ini"):
         if candidate.is_file():
             return candidate
@@ -59,9 +70,10 @@ def config(root: Path) -> Config:
     )
     location = cfg.get_alembic_option("script_location")
     if location is None:
-        # Flask-Migrate's migrations/alembic.ini names none: the directory is the scripts'.
-        flask = ini is not None and ini.parent.name == "migrations"
-        location = str(ini.parent) if flask and ini is not None else "alembic"
+        # Flask-Migrate's alembic.ini names none (Migrate(directory=...) does): the
+        # directory holding it and env.py is the scripts'.
+        beside = ini is not None and (ini.parent / "env.py").is_file()
+        location = str(ini.parent) if beside and ini is not None else "alembic"
     if ":" not in location or Path(location).is_absolute():  # not a package resource
         path = Path(location)
         cfg.set_main_option("script_location", str(path if path.is_absolute() else root / path))

@@ -489,3 +489,27 @@ def test_a_project_url_naming_another_postgresql_driver_runs_on_psycopg2(driver:
     url = parse_url(f"postgresql+{driver}://app:pw@db.internal:5432/shop")
     assert url.drivername == "postgresql+psycopg2"
     assert (url.host, url.database, url.password) == ("db.internal", "shop", "pw")
+
+
+def test_init_records_an_alembic_ini_kept_inside_a_package(foreign: Path) -> None:
+    """A package that keeps Flask-Migrate's directory inside it (pkg/migrations/)."""
+    inner = foreign / "shopfront" / "migrations"
+    (foreign / "migrations").rename(inner)
+    ini = (foreign / "alembic.ini").read_text(encoding="utf-8")
+    ini = ini.replace("script_location = %(here)s/migrations\n", "")
+    ini = ini.replace("%(here)s/migrations/", "%(here)s/")
+    (inner / "alembic.ini").write_text(ini, encoding="utf-8")
+    (foreign / "alembic.ini").unlink()
+
+    lost = _init(foreign, "--yes")
+    assert lost.returncode == 2 and "No Alembic project at" in lost.stdout + lost.stderr
+    done = _init(foreign, "--yes", "--alembic-config", "shopfront/migrations/alembic.ini")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert 'alembic_config = "shopfront/migrations/alembic.ini"' in (
+        foreign / "pyproject.toml"
+    ).read_text(encoding="utf-8")
+    shown = json.loads(
+        run_cli(["-m", "conventions", "config", "--json"], url=None, cwd=foreign).stdout
+    )
+    assert shown["alembic.script_location"]["value"] == str(inner.resolve())
+    assert "house_run(" in (inner / "env.py").read_text(encoding="utf-8")

@@ -28,9 +28,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tests-dir", default="tests", help="where the harness test module goes (default: tests)"
     )
+    parser.add_argument(
+        "--alembic-config",
+        metavar="PATH",
+        help="the project's alembic.ini when it is not at the root or in migrations/ "
+        "(recorded as [tool.conventions] alembic_config)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
+    if args.alembic_config:
+        if not Path(args.alembic_config).is_file():
+            logs.error(f"--alembic-config {args.alembic_config}: no such file.")
+            return 2
+        # Relative to the working directory, which is the project root from here on.
+        os.environ["CONVENTIONS_ROOT"] = str(Path.cwd())
+        os.environ["CONVENTIONS_ALEMBIC_CONFIG"] = str(Path(args.alembic_config))
     root = project_root()
     if not has_alembic_config(root):
         logs.error(
@@ -41,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     found = layout(root)
     ok = _env_py(found.script_location / "env.py", assume_yes=args.yes)
-    _tool_table(root, found.version_locations)
+    _tool_table(root, args.alembic_config)
     _pre_commit(root, found.version_locations)
     _template(root / args.tests_dir / "test_migrations_conventions.py", "test_migrations.py")
     _template(root / ".squawk.toml", "squawk.toml")
@@ -104,17 +119,21 @@ def _model_paths(root: Path) -> list[str]:
     return found[:5]
 
 
-def _tool_table(root: Path, versions: tuple[Path, ...]) -> None:
+def _tool_table(root: Path, alembic_config: str | None) -> None:
     path = root / "pyproject.toml"
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    where = f'alembic_config = "{Path(alembic_config).as_posix()}"\n' if alembic_config else ""
     if "[tool.conventions]" in text:
         logs.info("pyproject.toml: [tool.conventions] already present (unchanged).")
+        if where and "alembic_config" not in text:
+            logs.warn(f"Add to [tool.conventions] in pyproject.toml: {where.strip()}")
         return
     paths = ", ".join(f'"{p}"' for p in _model_paths(root))
     block = (
         "\n[tool.conventions]\n"
         "# house-migrations settings; `python -m conventions config` shows each value and\n"
         "# where it came from (CONVENTIONS_* environment variables override these).\n"
+        f"{where}"
         '# metadata = "yourapp.models:Base"  # else: what env.py hands run()\n'
         f"lint.paths = [{paths}]\n"
     )
