@@ -27,6 +27,12 @@ KEYS: tuple[Key, ...] = (
         "the models' MetaData as module:attr (a MetaData, declarative base, registry or "
         "Flask-SQLAlchemy db); unset: what env.py hands run(), else app.models",
     ),
+    Key(
+        "alembic_config",
+        "CONVENTIONS_ALEMBIC_CONFIG",
+        None,
+        "the project's alembic.ini when not at the root or in migrations/",
+    ),
     Key("lint.paths", None, ["app/models"], "model paths the lint reads besides the migrations"),
     Key("lock.lock_timeout", "CONVENTIONS_LOCK_TIMEOUT", "2s", "lock_timeout per statement"),
     Key(

@@ -43,7 +43,16 @@ def already_wired(source: str) -> bool:
 
 def by_hand(metadata: str = "target_metadata", extra: str = "") -> str:
     """The lines a person adds instead of their offline/online dispatch."""
-    return f"{MARKER}\n{IMPORT}\n\nhouse_run(context, {metadata}{extra})\n"
+    call = f"house_run(context, {metadata}{extra})"
+    if len(call) > 88 and "#" not in extra:  # one argument a line, as a formatter would
+        arguments = ["context", metadata, *(a.strip() for a in extra.split(", ") if a.strip())]
+        wrapped = "house_run(\n" + "".join(f"    {a},\n" for a in arguments) + ")"
+        try:  # a value with ", " inside it would be split wrongly: keep one line then
+            same = ast.dump(ast.parse(wrapped)) == ast.dump(ast.parse(call))
+        except SyntaxError:
+            same = False
+        call = wrapped if same else call
+    return f"{MARKER}\n{IMPORT}\n\n{call}\n"
 
 
 def rewrite(source: str) -> str | Refusal:
@@ -93,8 +102,13 @@ def _is_dispatch(node: ast.stmt | None) -> bool:
 
 
 def _module_level_names(tree: ast.Module) -> set[str]:
+    """Names bound at module level, also inside a module-level try/if/with block.
+
+    (``try: target_metadata = current_app...db.metadata except RuntimeError: ...`` is
+    how env.py files that run with and without a Flask app bind theirs.)
+    """
     names: set[str] = set()
-    for stmt in tree.body:
+    for stmt in _module_statements(tree.body):
         if isinstance(stmt, (ast.FunctionDef, ast.ClassDef)):
             names.add(stmt.name)
         elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
@@ -105,6 +119,22 @@ def _module_level_names(tree: ast.Module) -> set[str]:
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
             names.add(stmt.target.id)
     return names
+
+
+def _module_statements(body: list[ast.stmt]) -> list[ast.stmt]:
+    found: list[ast.stmt] = []
+    for stmt in body:
+        found.append(stmt)
+        if isinstance(stmt, ast.Try):
+            nested = [*stmt.body, *stmt.orelse, *stmt.finalbody]
+            for handler in stmt.handlers:
+                nested += handler.body
+            found += _module_statements(nested)
+        elif isinstance(stmt, ast.If):
+            found += _module_statements([*stmt.body, *stmt.orelse])
+        elif isinstance(stmt, ast.With):
+            found += _module_statements(stmt.body)
+    return found
 
 
 def _online_keywords(

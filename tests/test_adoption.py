@@ -513,3 +513,17 @@ def test_init_records_an_alembic_ini_kept_inside_a_package(foreign: Path) -> Non
     )
     assert shown["alembic.script_location"]["value"] == str(inner.resolve())
     assert "house_run(" in (inner / "env.py").read_text(encoding="utf-8")
+
+
+def test_init_reads_names_bound_inside_a_module_level_try() -> None:
+    """env.py files that run with and without a Flask app bind target_metadata in a try."""
+    from conventions.env_rewrite import rewrite
+
+    source = ONLINE_ONLY.replace(
+        "target_metadata = None\n",
+        "try:\n    from flask import current_app\n\n"
+        "    target_metadata = current_app.extensions['migrate'].db.metadata\n"
+        "except RuntimeError:\n    target_metadata = None\n",
+    )
+    result = rewrite(source)
+    assert isinstance(result, str) and "house_run(context, target_metadata," in result

@@ -109,7 +109,7 @@ def _env_py(path: Path, *, assume_yes: bool) -> bool:
 
 
 def _model_paths(root: Path) -> list[str]:
-    skip = {".venv", "venv", "node_modules", ".git", "site-packages", ".tox"}
+    skip = {".venv", "venv", "node_modules", ".git", "site-packages", ".tox", "build", "dist"}
     found = []
     for candidate in sorted([*root.rglob("models"), *root.rglob("models.py")]):
         parts = set(candidate.relative_to(root).parts)
