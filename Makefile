@@ -67,7 +67,7 @@ clean: ## Stop the embedded server and remove .venv and .pgdata
 
 lock: ## Re-resolve pyproject.toml ranges into requirements.lock
 	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
-	.lockvenv/bin/pip install --quiet -e '.[dev,server]'
+	.lockvenv/bin/pip install --quiet -e '.[dev,server,bench]'
 	{ echo "# Exact versions resolved from pyproject.toml ranges; regenerate with 'make lock'."; \
 	  .lockvenv/bin/pip freeze --exclude-editable | grep -v '^-e'; } > requirements.lock
 	rm -rf .lockvenv

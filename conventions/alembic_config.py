@@ -6,14 +6,17 @@ from pathlib import Path
 
 from alembic.config import Config
 
+from conventions import project_layout
 from conventions.settings import project_root
 
 
 def alembic_config(root: Path | None = None, *, url: str | None = None) -> Config:
-    """Return the project's Alembic config; ``url`` overrides DATABASE_URL resolution."""
-    root = root or project_root()
-    config = Config(str(root / "alembic.ini"))
-    config.set_main_option("script_location", str(root / "alembic"))
+    """Return the project's Alembic config; ``url`` overrides DATABASE_URL resolution.
+
+    The project's own ``script_location`` and ``version_locations`` (alembic.ini or
+    ``[tool.alembic]``) are kept: see :mod:`conventions.project_layout`.
+    """
+    config = project_layout.config(root or project_root())
     if url is not None:
         config.attributes["url"] = url
     return config

@@ -157,7 +157,8 @@ def restore(connection: Connection, name: str, *, force: bool = False) -> Restor
             f"Cannot restore {name}: {what} does not exist in the database now.",
             name=name,
             hints=[
-                f"Upgrade past revision {archive.revision} first (make migrate), so the "
+                f"Upgrade past revision {archive.revision} first (python -m conventions "
+                f"migrate), so the "
                 f"{'column' if archive.source_column else 'table'} exists again, then restore.",
             ],
         )

@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "archive": ("conventions.commands.archive", "list, restore or purge data kept by downgrades"),
     "lint": ("conventions.commands.lint", "no Enum types in models/migrations; applied unchanged"),
     "plan": ("conventions.commands.plan", "what pending migrations will lock and block, per table"),
+    "config": ("conventions.commands.config", "effective settings and where each came from"),
+    "init": ("conventions.commands.init", "wire an existing Alembic project to the conventions"),
 }
 
 
@@ -78,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # still one paragraph, still no traceback unless asked for.
             if known.traceback or traceback_requested():
                 raise
-            broken = _broken_script(err)
+            broken = _broken_script(err) or _project_code(err)
             if broken is not None:
                 return _failed(broken, str(broken), as_json=as_json)
             message = (
@@ -119,6 +121,14 @@ def _broken_script(err: Exception) -> CommandError | None:
     from conventions.settings import project_root
 
     return broken_script(err, roots=[project_root()])
+
+
+def _project_code(err: Exception) -> CommandError | None:
+    """An error raised inside the project's own code (app factory, models): theirs."""
+    from conventions.script_errors import project_code_error
+    from conventions.settings import project_root
+
+    return project_code_error(err, project_root())
 
 
 def entry() -> None:

@@ -78,7 +78,8 @@ def statement_error(err: BaseException) -> ConventionsError | None:
             f"Relation does not exist: {text}",
             table=table,
             hints=[
-                "Run earlier migrations first (make migrate) — is one missing from the chain?",
+                "Run earlier migrations first (alembic upgrade head, or python -m conventions "
+                "migrate) — is one missing from the chain?",
                 "Check the table name's spelling; quoted names are case-sensitive.",
                 "Was the table renamed by a previous migration?",
             ],

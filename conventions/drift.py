@@ -45,10 +45,31 @@ def compare_options() -> dict[str, Any]:
     return {"compare_type": True, "compare_server_default": True, "include_name": include_name}
 
 
-def differences(connection: Connection, metadata: MetaData) -> list[str]:
-    """Return every difference between ``metadata`` and the database, one line each."""
+# configure() options that decide what a comparison sees: a project's env.py passes
+# them to run(), and status honours them as `alembic check` does.
+COMPARE_KEYS = (
+    "include_object",
+    "include_name",
+    "include_schemas",
+    "compare_type",
+    "compare_server_default",
+    "version_table",
+    "version_table_schema",
+)
+
+
+def differences(
+    connection: Connection, metadata: MetaData, *, options: dict[str, Any] | None = None
+) -> list[str]:
+    """Return every difference between ``metadata`` and the database, one line each.
+
+    ``options`` are the project's composed configure() options (from its env.py):
+    its include_object and comparison switches apply here too.
+    """
     load_comparators()
-    context = MigrationContext.configure(connection, opts=compare_options())
+    opts = compare_options()
+    opts.update({k: v for k, v in (options or {}).items() if k in COMPARE_KEYS})
+    context = MigrationContext.configure(connection, opts=opts)
     lines = [describe(diff) for diff in _flatten(compare_metadata(context, metadata))]
     for comparator in EXTRA_COMPARATORS:
         lines.extend(comparator(connection, metadata))
@@ -70,6 +91,43 @@ def _table_of(obj: Any) -> str:
     return getattr(table, "name", "?")
 
 
+def sql_text(value: Any) -> str:
+    """Render a server default (DefaultClause, TextClause, a literal) as its SQL text."""
+    if value is None:
+        return "none"
+    arg = getattr(value, "arg", value)  # DefaultClause / FetchedValue wrap the expression
+    text = getattr(arg, "text", None)  # TextClause
+    if isinstance(text, str):
+        return text
+    if isinstance(arg, str):
+        return repr(arg)
+    try:
+        from sqlalchemy.dialects import postgresql
+
+        return str(
+            arg.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+        )
+    except Exception:
+        return str(arg)
+
+
+def object_name(obj: Any) -> str:
+    """Name a constraint or index; an unnamed one by its columns (``fk (owner_id)``)."""
+    name = getattr(obj, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    columns = [getattr(c, "name", str(c)) for c in getattr(obj, "columns", [])]
+    elements = getattr(obj, "elements", None)
+    if not columns and elements:  # a ForeignKeyConstraint's parent columns
+        columns = [getattr(e.parent, "name", "?") for e in elements]
+    where = f"({', '.join(columns)})" if columns else "(unnamed)"
+    target = ""
+    if elements:
+        referred = {getattr(e, "target_fullname", "") for e in elements}
+        target = f" → {', '.join(sorted(r for r in referred if r))}"
+    return f"{where}{target}"
+
+
 def describe(diff: tuple[Any, ...]) -> str:
     """Render one Alembic diff tuple as a sentence a person can act on."""
     from conventions.autogen.changes import describe as describe_choice
@@ -84,6 +142,12 @@ def describe(diff: tuple[Any, ...]) -> str:
     if kind in ("add_column", "remove_column"):
         where = "models only" if kind == "add_column" else "database only"
         return f"column {diff[2]}.{diff[3].name}: in the {where}"
+    if kind == "modify_default":
+        _, _schema, table, column, _info, old, new = diff
+        return (
+            f"column {table}.{column}: server default is {sql_text(old)} in the database, "
+            f"{sql_text(new)} in the models"
+        )
     if kind.startswith("modify_"):
         _, _schema, table, column, _info, old, new = diff
         what = kind.removeprefix("modify_").replace("_", " ")
@@ -92,5 +156,5 @@ def describe(diff: tuple[Any, ...]) -> str:
         verb, noun = kind.split("_", 1)
         where = "models only" if verb == "add" else "database only"
         obj = diff[1]
-        return f"{noun} {getattr(obj, 'name', obj)} on {_table_of(obj)}: in the {where}"
+        return f"{noun} {object_name(obj)} on {_table_of(obj)}: in the {where}"
     return " ".join(str(part) for part in diff)

@@ -105,7 +105,8 @@ class ColumnMissing(ConventionsError):
         super().__init__(
             message,
             hints=[
-                "Run earlier migrations first (make migrate) — is one missing from the chain?",
+                "Run earlier migrations first (alembic upgrade head, or python -m conventions "
+                "migrate) — is one missing from the chain?",
                 "Check the column name's spelling; quoted names are case-sensitive.",
             ],
         )
@@ -484,3 +485,38 @@ class TransactionPooler(ConventionsError):
                 "app_migrate = host=… dbname=app pool_mode=session",
             ],
         )
+
+
+class NotPostgreSQL(ConventionsError):
+    """A house operation ran on a database that is not PostgreSQL (e.g. a SQLite dev URL)."""
+
+    def __init__(self, *, dialect: str) -> None:
+        self.dialect = dialect
+        super().__init__(
+            f"House operations (op.add_choice_column, op.alter_choices, …) need PostgreSQL; "
+            f"this migration runs on {dialect}. Nothing was changed by this operation.",
+            hints=[
+                "Run it against PostgreSQL (DATABASE_URL=postgresql://…), or write plain "
+                "Alembic ops (op.add_column, op.create_check_constraint) for this database.",
+            ],
+        )
+
+
+class MetadataNotFound(ConventionsError):
+    """The project's SQLAlchemy MetaData could not be located from what was given."""
+
+    def __init__(self, message: str, *, target: str, hints: Sequence[str] = ()) -> None:
+        self.target = target
+        super().__init__(message, hints=hints)
+
+
+class ProjectCodeError(ConventionsError):
+    """The project's own code (a models module, its app factory, its config) raised."""
+
+    def __init__(
+        self, message: str, *, module: str, path: str, line: int, hints: Sequence[str] = ()
+    ) -> None:
+        self.module = module
+        self.path = path
+        self.line = line
+        super().__init__(message, hints=hints)

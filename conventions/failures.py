@@ -37,7 +37,7 @@ DEADLOCK = "40P01"  # deadlock_detected
 RETRYABLE = {"55P03", DEADLOCK}  # lock_not_available, deadlock_detected
 _TRACEBACK_HINT = (
     "For the full traceback: alembic --raiseerr upgrade head "
-    "(or CONVENTIONS_TRACEBACK=1 make migrate)."
+    "(or CONVENTIONS_TRACEBACK=1 with the command you ran)."
 )
 
 

@@ -1,4 +1,4 @@
-"""How long the runtime waits, and how often it retries: read from the environment.
+"""How long the runtime waits, and how often it retries: environment, then pyproject.toml.
 
 The defaults follow what keeps a busy production database responsive: a migration
 waits at most 2 s for a table lock (``lock_timeout``), so application queries
@@ -18,6 +18,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from conventions.errors import InvalidSetting
 
@@ -81,31 +82,53 @@ class Limits:
     retry_backoff: float = 1.0
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, root: Path | None = None
+    ) -> Limits:
+        """Read each limit: its environment variable, then ``[tool.conventions.lock]``."""
+        from conventions.project_config import lookup
+        from conventions.settings import project_root
+
         env = os.environ if environ is None else environ
+        where = root or project_root()
         default = cls()
 
-        def duration(name: str, fallback: float, *, most: float, timeout: bool = False) -> float:
-            raw = env.get(name, "").strip()
-            if not raw:
-                return fallback
-            return _bounded(name, raw, parse_duration(name, raw), most=most, timeout=timeout)
+        def raw(key: str, name: str) -> tuple[str, str]:
+            found = lookup(f"lock.{key}", root=where, env=name, default="", environ=env)
+            origin = name if found.source.startswith("environment") else found.source
+            return str(found.value).strip(), origin
 
-        retries_raw = env.get(LOCK_RETRIES, "").strip()
+        def duration(
+            key: str, name: str, fallback: float, *, most: float, timeout: bool = False
+        ) -> float:
+            value, origin = raw(key, name)
+            if not value:
+                return fallback
+            return _bounded(origin, value, parse_duration(origin, value), most=most, timeout=timeout)
+
+        retries_raw, origin = raw("retries", LOCK_RETRIES)
         if retries_raw and (not _COUNT.match(retries_raw) or int(retries_raw) > LOCK_RETRIES_MAX):
             raise InvalidSetting(
-                LOCK_RETRIES, retries_raw, f"a whole number of retries from 0 to {LOCK_RETRIES_MAX}"
+                origin, retries_raw, f"a whole number of retries from 0 to {LOCK_RETRIES_MAX}"
             )
         return cls(
-            migrator_wait=duration(MIGRATOR_WAIT, default.migrator_wait, most=MIGRATOR_WAIT_MAX),
+            migrator_wait=duration(
+                "migrator_wait", MIGRATOR_WAIT, default.migrator_wait, most=MIGRATOR_WAIT_MAX
+            ),
             lock_timeout=duration(
-                LOCK_TIMEOUT, default.lock_timeout, most=PG_TIMEOUT_MAX, timeout=True
+                "lock_timeout", LOCK_TIMEOUT, default.lock_timeout, most=PG_TIMEOUT_MAX, timeout=True
             ),
             statement_timeout=duration(
-                STATEMENT_TIMEOUT, default.statement_timeout, most=PG_TIMEOUT_MAX, timeout=True
+                "statement_timeout",
+                STATEMENT_TIMEOUT,
+                default.statement_timeout,
+                most=PG_TIMEOUT_MAX,
+                timeout=True,
             ),
             lock_retries=int(retries_raw) if retries_raw else default.lock_retries,
-            retry_backoff=duration(RETRY_BACKOFF, default.retry_backoff, most=BACKOFF_CAP),
+            retry_backoff=duration(
+                "retry_backoff", RETRY_BACKOFF, default.retry_backoff, most=BACKOFF_CAP
+            ),
         )
 
     def backoff(self, retry: int) -> float:

@@ -87,25 +87,36 @@ def mark(name: str) -> str:
     return _PLAIN[name].strip("[]") if plain_mode() else _EMOJI[name].strip()
 
 
+def _live() -> logging.Logger:
+    """Return the house logger, enabled again if a project's env.py disabled it.
+
+    ``logging.config.fileConfig(alembic.ini)`` at the top of an env.py disables every
+    logger that existed before it (``disable_existing_loggers``), ours included: the
+    error that ends a command would be lost and the command exit 1 in silence.
+    """
+    logger.disabled = False
+    return logger
+
+
 def start(message: str) -> None:
-    logger.info(message, extra={"mark": "start"})
+    _live().info(message, extra={"mark": "start"})
 
 
 def done(message: str) -> None:
-    logger.info(message, extra={"mark": "done"})
+    _live().info(message, extra={"mark": "done"})
 
 
 def warn(message: str) -> None:
-    logger.warning(message, extra={"mark": "warn"})
+    _live().warning(message, extra={"mark": "warn"})
 
 
 def error(message: str) -> None:
-    logger.error(message, extra={"mark": "error"})
+    _live().error(message, extra={"mark": "error"})
 
 
 def finish(message: str) -> None:
-    logger.info(message, extra={"mark": "finish"})
+    _live().info(message, extra={"mark": "finish"})
 
 
 def info(message: str) -> None:
-    logger.info(message)
+    _live().info(message)

@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from conventions.errors import BrokenScript
+from conventions.errors import BrokenScript, ProjectCodeError
 
 _PACKAGE = Path(__file__).resolve().parent
 _TRACEBACK_HINT = (
@@ -65,6 +65,49 @@ def broken_script(err: BaseException, *, roots: Sequence[Path]) -> BrokenScript 
             hints=[fix, _TRACEBACK_HINT],
         )
     return None
+
+
+def project_code_error(err: BaseException, root: Path) -> ProjectCodeError | None:
+    """Return the house error for an exception raised by the project's own code.
+
+    An app factory that needs its config, a model reading ``current_app`` at import:
+    the innermost traceback line under the project root (outside this package and
+    installed packages) is where it happened. That is their code, not a bug in the
+    tooling, and the message says so, naming the module and the line.
+    """
+    frames = [
+        frame
+        for frame in traceback.extract_tb(err.__traceback__)
+        if _project_file(Path(frame.filename), [root])
+    ]
+    if not frames:
+        return None
+    where = frames[-1]
+    path = Path(where.filename).resolve()
+    module = _module_name(path, root.resolve())
+    return ProjectCodeError(
+        f"The project's code raised {type(err).__name__}: {err} — in {module} "
+        f"({_shown(path)}, line {where.lineno}).\n    {(where.line or '').strip()}",
+        module=module,
+        path=str(path),
+        line=where.lineno or 0,
+        hints=[
+            "This is the project's code, not the tooling: fix it there (an app factory "
+            "may need its configuration or an app context pushed; see README, "
+            "'Adopt it in your project').",
+            _TRACEBACK_HINT,
+        ],
+    )
+
+
+def _module_name(path: Path, root: Path) -> str:
+    try:
+        parts = list(path.relative_to(root).with_suffix("").parts)
+    except ValueError:
+        return path.stem
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts) or path.stem
 
 
 def _project_file(path: Path, roots: Sequence[Path]) -> bool:

@@ -12,26 +12,38 @@ import re
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from conventions.db.redact import mask_url, remember
 from conventions.db.url_source import given_url
 from conventions.errors import DatabaseUrlError
 
-_DRIVERS = {"postgresql", "postgres", "postgresql+psycopg2"}
+# A project's own URL may name another PostgreSQL driver (psycopg 3, asyncpg, pg8000):
+# the same server; the house runtime always talks to it through psycopg2.
+_DRIVERS = {
+    "postgresql",
+    "postgres",
+    "postgresql+psycopg2",
+    "postgresql+psycopg",
+    "postgresql+psycopg2cffi",
+    "postgresql+asyncpg",
+    "postgresql+pg8000",
+}
 
 
 def project_root(start: Path | None = None) -> Path:
-    """Return the nearest directory at or above ``start`` that holds alembic.ini.
+    """Return the nearest directory at or above ``start`` with alembic.ini or [tool.alembic].
 
     ``CONVENTIONS_ROOT`` wins, so a test can point the tools at a scratch project.
     """
+    from conventions.project_layout import has_alembic_config
+
     explicit = os.environ.get("CONVENTIONS_ROOT")
     if explicit:
         return Path(explicit).resolve()
     here = (start or Path.cwd()).resolve()
     for candidate in (here, *here.parents):
-        if (candidate / "alembic.ini").is_file():
+        if has_alembic_config(candidate):
             return candidate
     return here
 
@@ -121,3 +133,48 @@ def database_url(root: Path | None = None) -> URL:
     from conventions import embedded
 
     return embedded.ensure_running(root / ".pgdata")
+
+
+def project_url(
+    root: Path | None = None,
+    *,
+    handed: str | URL | None = None,
+    config_url: str | None = None,
+) -> URL:
+    """Return the URL env.py migrates with: the project's own when DATABASE_URL is unset.
+
+    Order: ``DATABASE_URL`` (environment, ``.env``), then the URL the project's env.py
+    hands to ``run(..., url=...)`` (its app config), then ``sqlalchemy.url`` (alembic.ini,
+    or set by a Flask-Migrate env.py), then the embedded server. A URL that is not
+    PostgreSQL's is returned as it is (SQLite dev databases run plain Alembic).
+    """
+    root = root or project_root()
+    raw: str | URL | None = configured_url(root) or handed or config_url
+    if raw is None:
+        return database_url(root)
+    if isinstance(raw, URL):
+        raw = raw.render_as_string(hide_password=False)
+    scheme = raw.split(":", 1)[0].split("+", 1)[0]
+    if scheme and scheme not in {"postgresql", "postgres"} and "://" in raw:
+        # other databases keep their driver; PostgreSQL URLs are pinned to psycopg2 below
+        return _other_database(raw)
+    return parse_url(raw)
+
+
+def _other_database(raw: str) -> URL:
+    """A URL for another database (SQLite in development): usable if its driver loads."""
+    try:
+        url = make_url(raw)
+        url.get_dialect().import_dbapi()
+    except (ValueError, ArgumentError) as err:
+        raise _malformed(raw, err) from None
+    except (ImportError, NoSuchModuleError) as err:
+        raise DatabaseUrlError(
+            f"DATABASE_URL uses the scheme {raw.split(':', 1)[0]!r}, whose driver is not "
+            f"installed ({err}).",
+            hints=[
+                "Use a URL starting with postgresql:// for the house runtime; other "
+                "databases run plain Alembic and need their own driver installed.",
+            ],
+        ) from None
+    return url

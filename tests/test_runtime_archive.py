@@ -72,7 +72,7 @@ def test_downgrade_archives_data_and_restore_puts_it_back(seeded_db: URL) -> Non
     assert f"Cannot restore {ARCHIVES[3]}: min_loyalty_tier does not exist in the database now" in (
         early
     )
-    assert "Upgrade past revision c4d8e2a61b29 first (make migrate)" in early
+    assert "Upgrade past revision c4d8e2a61b29 first (python -m conventions migrate)" in early
 
     assert run_cli(MIGRATE, url=fresh_db).returncode == 0
     code, restored = _conventions("archive", "restore", *ARCHIVES[1:], ARCHIVES[0], url=fresh_db)

@@ -41,7 +41,7 @@ def test_status_of_a_partly_migrated_database(seeded_db: URL) -> None:
         "  [X] e7a3b5c9d131  20250131-add-notification-campaign-fields\n"
         "  [ ] 1d9f7c3e5a01  20250201-create-business-sessions-table\n"
         "  [ ] 5b8e1f4a7c02  20250202-create-or-sync-business-sessions\n"
-        "Pending:  2 (make migrate)\n"
+        "Pending:  2 (python -m conventions migrate)\n"
         "Edited since applied (python -m conventions repair): none\n"
         "Drift (models vs database): not checked: the database is not at head\n"
         "NOT VALID constraints: none\n"

@@ -13,6 +13,7 @@ house file naming, via :func:`chain`.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -54,18 +55,62 @@ def _walk(ops: list[MigrateOperation]) -> Iterator[MigrateOperation]:
 
 
 def _enum_columns(op: MigrateOperation) -> Iterator[str]:
+    """Columns this op would write as an Enum (a new type the migration itself creates)."""
     if isinstance(op, CreateTableOp):
         for item in op.columns:
             if isinstance(item, Column) and is_enum(item.type):
                 yield f"{op.table_name}.{item.name}"
     elif isinstance(op, AddColumnOp) and is_enum(op.column.type):
         yield f"{op.table_name}.{op.column.name}"
-    elif isinstance(op, AlterColumnOp) and (is_enum(op.modify_type) or is_enum(op.existing_type)):
-        yield f"{op.table_name}.{op.column_name}"
+    elif isinstance(op, AlterColumnOp) and not _legacy(op):
+        if is_enum(op.modify_type) or (is_enum(op.existing_type) and op.modify_type is not None):
+            yield f"{op.table_name}.{op.column_name}"
+
+
+def _legacy(op: AlterColumnOp) -> bool:
+    """An op on a column that already is a native ENUM in the database (legacy history).
+
+    Either pre-existing drift of its labels (ENUM to ENUM, the database and a model that
+    still declares sa.Enum disagree) or a change of nullability/default on it: the
+    migration being written creates no Enum; it is the history's.
+    """
+    if not is_enum(op.existing_type):
+        return False
+    return op.modify_type is None or is_enum(op.modify_type)
+
+
+def _leave_legacy_alone(ops: list[MigrateOperation], seen: list[str]) -> list[MigrateOperation]:
+    """Drop ENUM-to-ENUM drift; keep other changes to a legacy column without its type text.
+
+    ``existing_type`` only informs other dialects; left in, it would write
+    ``postgresql.ENUM(...)`` into the new file, which the lint rejects.
+    """
+    kept: list[MigrateOperation] = []
+    for op in ops:
+        nested = getattr(op, "ops", None)
+        if isinstance(nested, list):
+            op.ops = _leave_legacy_alone(nested, seen)  # type: ignore[attr-defined]
+            if not op.ops and not isinstance(op, MigrationScript):  # type: ignore[attr-defined]
+                continue
+        elif isinstance(op, AlterColumnOp) and _legacy(op):
+            name = f"{op.table_name}.{op.column_name}"
+            if name not in seen:
+                seen.append(name)
+            if op.modify_type is not None:  # ENUM to ENUM: the history's drift, not this change
+                continue
+            op.existing_type = None
+            if not op.has_changes():
+                continue
+        kept.append(op)
+    return kept
 
 
 def refuse_enums(_context: Any, _revision: Any, directives: list[Any]) -> None:
-    """Raise EnumNotAllowed if the revision would render an Enum type anywhere."""
+    """Raise EnumNotAllowed if the revision would write an Enum type of its own.
+
+    Columns that are already native ENUMs in the database (a legacy history) are left
+    alone, with one notice line naming them.
+    """
     found: list[str] = []
     for script in directives:
         if not isinstance(script, MigrationScript):
@@ -75,6 +120,17 @@ def refuse_enums(_context: Any, _revision: Any, directives: list[Any]) -> None:
                 found.extend(c for c in _enum_columns(op) if c not in found)
     if found:
         raise EnumNotAllowed(found)
+    legacy: list[str] = []
+    for script in directives:
+        if isinstance(script, MigrationScript):
+            for container in [*script.upgrade_ops_list, *script.downgrade_ops_list]:
+                container.ops = _leave_legacy_alone(container.ops, legacy)
+    if legacy:
+        sys.stderr.write(
+            f"notice: left alone {len(legacy)} legacy native ENUM column(s) already in the "
+            f"database: {', '.join(legacy)} (convert them by hand when ready: README, "
+            "'Choice columns').\n"
+        )
 
 
 def chain(*hooks: Directive) -> Directive:

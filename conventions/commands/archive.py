@@ -23,6 +23,7 @@ from conventions.errors import ArchiveError
 from conventions.failures import DEADLOCK, RETRYABLE, sqlstate
 from conventions.limits import LOCK_RETRIES, LOCK_TIMEOUT, STATEMENT_TIMEOUT, Limits, pg_duration
 from conventions.migrator_lock import locked
+from conventions.result_stream import others_to_stderr
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +38,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.action == "list":
-        with connected(application="conventions archive") as (_engine, connection):
+        with (
+            others_to_stderr(args.json),
+            connected(application="conventions archive") as (_engine, connection),
+        ):
             found = archives(connection)
         if args.json:
             print(json.dumps([a.as_json() for a in found], indent=2))

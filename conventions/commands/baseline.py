@@ -40,6 +40,6 @@ def run(args: argparse.Namespace) -> int:
         logs.warn(f"Baselined at {stamped}, not at head: the schema was not compared.")
     logs.done(
         f"Baselined the database at {stamped} ({len(recorded)} revision(s) recorded). "
-        "Later migrations apply normally: make migrate"
+        "Later migrations apply normally: python -m conventions migrate"
     )
     return 0

@@ -7,6 +7,7 @@ import json
 
 from conventions.connect import connected
 from conventions.inspect import inspect_table, render
+from conventions.result_stream import others_to_stderr
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -15,7 +16,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    with connected(application="conventions inspect") as (_engine, connection):
+    with (
+        others_to_stderr(args.json),
+        connected(application="conventions inspect") as (_engine, connection),
+    ):
         table = inspect_table(connection, args.table)
     print(json.dumps(table.as_json(), indent=2) if args.json else render(table))
     return 0

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
+from typing import Any
 
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
+from conventions import logs
 from conventions.alembic_config import alembic_config
 from conventions.connect import connected
+from conventions.errors import NotPostgreSQL
 from conventions.history import HistoryRow
-from conventions.settings import mask
-from conventions.status import Status, load_metadata, read_status
+from conventions.project_env import HandOver, capture
+from conventions.project_metadata import configured_reference, first, from_reference
+from conventions.result_stream import others_to_stderr
+from conventions.script_errors import project_code_error
+from conventions.settings import mask, project_root, project_url
+from conventions.status import Status, read_status
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -23,7 +31,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--history", type=_history_count, default=10, metavar="N", help="last N steps"
     )
-    parser.add_argument("--models", default="app.models", help="module that defines the models")
+    parser.add_argument(
+        "--models",
+        default=None,
+        metavar="MODULE[:ATTR]",
+        help="the models (default: [tool.conventions] metadata, else what env.py hands "
+        "run(), else app.models)",
+    )
 
 
 HISTORY_MAX = 100_000
@@ -41,27 +55,65 @@ def _history_count(raw: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    script = ScriptDirectory.from_config(alembic_config())
-    try:
-        metadata = load_metadata(args.models)
-        models_problem = None
-    except (ImportError, CommandError) as err:
-        metadata, models_problem = None, f"not checked: cannot load {args.models} ({err})"
-    with connected(application="conventions status") as (engine, connection):
+    # With --json, stdout is the JSON document alone: what the project's code and
+    # Alembic print while loading goes to stderr.
+    with others_to_stderr(args.json):
+        status = _gather(args)
+    if args.json:
+        print(json.dumps(status.as_json(), indent=2))
+    else:
+        print(render(status))
+    return 1 if args.check and not status.ok else 0
+
+
+def _gather(args: argparse.Namespace) -> Status:
+    root = project_root()
+    script = ScriptDirectory.from_config(alembic_config(root))
+    handed, env_problem = _hand_over(root)
+    metadata, models_problem = _metadata(args.models, root, handed)
+    url = project_url(root, handed=handed.url, config_url=handed.config_url)
+    if url.get_backend_name() != "postgresql":
+        raise NotPostgreSQL(dialect=url.get_backend_name())
+    with connected(url, application="conventions status") as (engine, connection):
         status = read_status(
             connection,
             script,
             database=mask(engine.url),
             metadata=metadata,
             history_limit=args.history,
+            options=handed.options,
         )
     if models_problem:
         status.drift_note = models_problem
-    if args.json:
-        print(json.dumps(status.as_json(), indent=2))
-    else:
-        print(render(status))
-    return 1 if args.check and not status.ok else 0
+    if env_problem:
+        logs.warn(env_problem)
+    return status
+
+
+def _hand_over(root: Path) -> tuple[HandOver, str | None]:
+    """What env.py hands run() (metadata, include_object, URL); empty if it cannot load."""
+    try:
+        return capture(root) or HandOver(), None
+    except Exception as err:  # their env.py or app: report it, check what we can
+        explained = project_code_error(err, root)
+        return HandOver(), (
+            "env.py could not be loaded, so its include_object and URL are not used: "
+            f"{explained or f'{type(err).__name__}: {err}'}"
+        )
+
+
+def _metadata(explicit: str | None, root: Path, handed: HandOver) -> tuple[Any, str | None]:
+    reference = explicit or configured_reference(root)
+    if reference is None and handed.metadata is not None:
+        return first(handed.metadata), None
+    reference = reference or "app.models"
+    try:
+        return first(from_reference(reference)), None
+    except (ImportError, CommandError) as err:
+        return None, f"not checked: cannot load {reference} ({err})"
+    except Exception as err:
+        explained = project_code_error(err, root)
+        return None, f"not checked: cannot load {reference} ({explained or err})"
 
 
 def _section(title: str, items: list[str], *, none: str = "none") -> list[str]:
@@ -97,10 +149,12 @@ def render(status: Status) -> str:
     ]
     pending = len(status.pending)
     lines.append(
-        f"Pending:  {pending} (make migrate)" if pending else "Pending:  none (up to date)"
+        f"Pending:  {pending} (python -m conventions migrate)"
+        if pending
+        else "Pending:  none (up to date)"
     )
     if status.unknown:
-        lines += _section("Applied revisions missing from alembic/versions", status.unknown)
+        lines += _section("Applied revisions missing from the version locations", status.unknown)
     if status.baseline_needed:
         lines += _section(
             "Tables built outside migrations (baseline: python -m conventions baseline)",

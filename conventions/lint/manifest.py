@@ -11,7 +11,6 @@ in a commit of its own, where review sees it.
 
 from __future__ import annotations
 
-import configparser
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -44,11 +43,15 @@ class Verdict:
 
 
 def versions_dir(root: Path) -> Path:
-    """Return the migration directory named by alembic.ini (``<script_location>/versions``)."""
-    parser = configparser.ConfigParser(defaults={"here": str(root)})
-    parser.read(root / "alembic.ini")
-    location = parser.get("alembic", "script_location", fallback="alembic")
-    return (root / location / "versions").resolve()
+    """Return the project's first version location (see :mod:`conventions.project_layout`)."""
+    return version_dirs(root)[0]
+
+
+def version_dirs(root: Path) -> list[Path]:
+    """Return every version location; each keeps its own SHA256SUMS."""
+    from conventions.project_layout import layout
+
+    return list(layout(root).version_locations)
 
 
 def load(versions: Path) -> Manifest:

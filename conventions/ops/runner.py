@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ClauseElement
 
 from conventions import catalog, commits, logs
-from conventions.errors import ColumnMissing, RelationMissing
+from conventions.errors import ColumnMissing, NotPostgreSQL, RelationMissing
 from conventions.preflight import Rejected
 from conventions.sqltext import fit_name, ident, qualified
 
@@ -56,7 +56,8 @@ def _relation_missing(name: str, schema: str | None) -> RelationMissing:
         f"Relation {qualified(name, schema)} does not exist.",
         table=name,
         hints=[
-            "Run earlier migrations first (make migrate) — is one missing from the chain?",
+            "Run earlier migrations first (alembic upgrade head, or python -m conventions "
+            "migrate) — is one missing from the chain?",
             "Check the table name's spelling; quoted names are case-sensitive.",
             "Was the table renamed by a previous migration?",
         ],
@@ -69,6 +70,9 @@ class OpRunner:
     def __init__(self, operations: Operations) -> None:
         self.operations = operations
         self.context = operations.get_context()
+        if self.context.dialect.name != "postgresql":
+            # A SQLite dev database runs plain Alembic; the house ops are PostgreSQL's.
+            raise NotPostgreSQL(dialect=self.context.dialect.name)
         self.offline = bool(self.context.as_sql)
         self.outside = False
         """True inside an own_transaction() block that really left the step's transaction."""

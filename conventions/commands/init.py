@@ -1,0 +1,230 @@
+"""``init``: wire an existing Alembic project to the conventions, idempotently.
+
+Steps, each skipped when already done: env.py calls the house runtime (the diff is
+shown; asked unless ``--yes``); ``[tool.conventions]`` in pyproject.toml; a
+pre-commit entry (local, ``language: system``: it runs in the project's own venv,
+where the models import); the harness test module; ``.squawk.toml``; a lint baseline
+of today's findings (``lint --baseline``). An env.py it cannot edit safely is left
+alone and the lines to add by hand are printed (exit 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+from conventions import env_rewrite, logs
+from conventions.project_layout import has_alembic_config, layout
+from conventions.settings import project_root
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = __doc__.split("\n\n")[0] if __doc__ else None
+    parser.add_argument("--yes", action="store_true", help="apply the env.py change without asking")
+    parser.add_argument(
+        "--tests-dir", default="tests", help="where the harness test module goes (default: tests)"
+    )
+    parser.add_argument(
+        "--alembic-config",
+        metavar="PATH",
+        help="the project's alembic.ini when it is not at the root or in migrations/ "
+        "(recorded as [tool.conventions] alembic_config)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+
+    if args.alembic_config:
+        if not Path(args.alembic_config).is_file():
+            logs.error(f"--alembic-config {args.alembic_config}: no such file.")
+            return 2
+        # Relative to the working directory, which is the project root from here on.
+        os.environ["CONVENTIONS_ROOT"] = str(Path.cwd())
+        os.environ["CONVENTIONS_ALEMBIC_CONFIG"] = str(Path(args.alembic_config))
+    root = project_root()
+    if not has_alembic_config(root):
+        logs.error(
+            f"No Alembic project at {root}: neither alembic.ini nor [tool.alembic] in "
+            "pyproject.toml.\n  → Run it from the project root, or start one: "
+            "alembic init migrations"
+        )
+        return 2
+    found = layout(root)
+    ok = _env_py(found.script_location / "env.py", assume_yes=args.yes)
+    _tool_table(root, args.alembic_config)
+    _pytest_option(root)
+    _pre_commit(root, found.version_locations)
+    _template(root / args.tests_dir / "test_migrations_conventions.py", "test_migrations.py")
+    _template(root / ".squawk.toml", "squawk.toml")
+    _baseline(root)
+    if ok:
+        logs.finish("Wired. Next: alembic upgrade head (or python -m conventions migrate).")
+    return 0 if ok else 1
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(project_root().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _env_py(path: Path, *, assume_yes: bool) -> bool:
+    source = path.read_text(encoding="utf-8")
+    if env_rewrite.already_wired(source):
+        logs.info(f"{_rel(path)}: already calls the house runtime (unchanged).")
+        return True
+    result = env_rewrite.rewrite(source)
+    if isinstance(result, env_rewrite.Refusal):
+        logs.error(
+            f"{_rel(path)} was not changed: {result.reason}, so it cannot be edited safely.\n"
+            "  → Replace its offline/online dispatch (the code that runs the migrations) "
+            "with these lines, passing the metadata and the context.configure() keywords "
+            "it used:\n\n" + result.by_hand
+        )
+        return False
+    diff = "".join(
+        difflib.unified_diff(
+            source.splitlines(keepends=True),
+            result.splitlines(keepends=True),
+            fromfile=f"a/{_rel(path)}",
+            tofile=f"b/{_rel(path)}",
+        )
+    )
+    sys.stdout.write(diff)
+    if not assume_yes:
+        if not sys.stdin.isatty():
+            logs.error(f"{_rel(path)} not changed: confirm with --yes when not on a terminal.")
+            return False
+        if input(f"Apply this change to {_rel(path)}? [y/N] ").strip().lower() not in ("y", "yes"):
+            logs.warn(f"{_rel(path)} not changed (declined).")
+            return False
+    path.write_text(result, encoding="utf-8")
+    logs.done(f"{_rel(path)}: now runs through the house runtime.")
+    return True
+
+
+def _model_paths(root: Path) -> list[str]:
+    skip = {".venv", "venv", "node_modules", ".git", "site-packages", ".tox", "build", "dist"}
+    found = []
+    for candidate in sorted([*root.rglob("models"), *root.rglob("models.py")]):
+        parts = set(candidate.relative_to(root).parts)
+        if parts & skip or not (candidate.is_dir() or candidate.suffix == ".py"):
+            continue
+        found.append(candidate.relative_to(root).as_posix())
+    return found[:5]
+
+
+def _tool_table(root: Path, alembic_config: str | None) -> None:
+    path = root / "pyproject.toml"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    where = f'alembic_config = "{Path(alembic_config).as_posix()}"\n' if alembic_config else ""
+    if "[tool.conventions]" in text:
+        logs.info("pyproject.toml: [tool.conventions] already present (unchanged).")
+        if where and "alembic_config" not in text:
+            logs.warn(f"Add to [tool.conventions] in pyproject.toml: {where.strip()}")
+        return
+    paths = ", ".join(f'"{p}"' for p in _model_paths(root))
+    block = (
+        "\n[tool.conventions]\n"
+        "# house-migrations settings; `python -m conventions config` shows each value and\n"
+        "# where it came from (CONVENTIONS_* environment variables override these).\n"
+        f"{where}"
+        '# metadata = "yourapp.models:Base"  # else: what env.py hands run()\n'
+        f"lint.paths = [{paths}]\n"
+    )
+    path.write_text(text + ("\n" if text and not text.endswith("\n") else "") + block, "utf-8")
+    logs.done("pyproject.toml: wrote [tool.conventions].")
+
+
+# pytest-alembic binds its built-in tests to tests/conftest.py with its own collector,
+# which fails on pytest 9 (0.13.1: 'TestCollector' has no attribute '_nodeid'); the
+# harness module calls the built-ins itself, so that collector is pointed nowhere.
+_PYTEST_LINE = 'pytest_alembic_tests_path = "<built-ins run from the harness module>"'
+
+
+def _pytest_option(root: Path) -> None:
+    path = root / "pyproject.toml"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if "pytest_alembic_tests_path" in text:
+        return
+    if "[tool.pytest.ini_options]" in text or (root / "pytest.ini").is_file():
+        logs.warn(f"Add to your pytest configuration (pytest 9 needs it): {_PYTEST_LINE}")
+        return
+    block = f"\n[tool.pytest.ini_options]\n{_PYTEST_LINE}\n"
+    path.write_text(text + ("\n" if text and not text.endswith("\n") else "") + block, "utf-8")
+    logs.done("pyproject.toml: wrote [tool.pytest.ini_options] pytest_alembic_tests_path.")
+
+
+def _pre_commit(root: Path, versions: tuple[Path, ...]) -> None:
+    path = root / ".pre-commit-config.yaml"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if "conventions-lint" in text or "python -m conventions lint" in text:
+        logs.info(".pre-commit-config.yaml: the conventions hooks are already there (unchanged).")
+        return
+    dirs = [_rel(v) for v in versions]
+    pattern = "|".join([*(d.rstrip("/") for d in dirs), *_model_paths(root)])
+    hooks = (
+        "  - repo: local\n"
+        "    hooks:\n"
+        "      # house-migrations: run from the project's venv (language: system), where\n"
+        "      # the models import. Content checks see the staged files that match.\n"
+        "      - id: conventions-lint\n"
+        "        name: no Enum types; applied migrations unchanged\n"
+        "        entry: python -m conventions lint\n"
+        "        language: system\n"
+        "        types_or: [python, sql]\n"
+        f"        files: ^({pattern})\n"
+        "        require_serial: true\n"
+    )
+    if not text.strip():
+        path.write_text("repos:\n" + hooks, encoding="utf-8")
+    elif text.rstrip().splitlines()[0:1] and _repos_is_last(text):
+        path.write_text(text.rstrip("\n") + "\n" + hooks, encoding="utf-8")
+    else:
+        logs.warn(
+            ".pre-commit-config.yaml not changed (repos: is not its last key); add under "
+            "repos:\n" + hooks
+        )
+        return
+    logs.done(".pre-commit-config.yaml: added the conventions-lint hook.")
+
+
+def _repos_is_last(text: str) -> bool:
+    top = [line for line in text.splitlines() if line and not line[0].isspace() and line[0] != "#"]
+    return bool(top) and top[-1].startswith("repos:")
+
+
+def _template(target: Path, name: str) -> None:
+    if target.exists():
+        logs.info(f"{_rel(target)}: exists (unchanged).")
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = resources.files("conventions").joinpath("templates", name).read_text("utf-8")
+    target.write_text(text, encoding="utf-8")
+    logs.done(f"{_rel(target)}: written.")
+
+
+def _baseline(root: Path) -> None:
+    """Record today's lint findings, so only new ones fail (``lint --baseline``)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "conventions", "lint", "--baseline"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode == 0:
+        logs.done("Lint baseline recorded (python -m conventions lint --baseline).")
+        return
+    detail = (done.stderr or done.stdout).strip().splitlines()
+    logs.warn(
+        "Lint baseline not recorded: `python -m conventions lint --baseline` failed"
+        + (f" ({detail[-1]})" if detail else "")
+        + ". Run it once this version of house-migrations has it."
+    )

@@ -1,0 +1,52 @@
+"""Every ``[tool.conventions]`` setting a project can give: key, variable, default, meaning.
+
+``python -m conventions config`` prints this table resolved (value and where it came
+from); the features read the same keys through :func:`conventions.project_config.lookup`.
+Add a key here when a feature starts reading one, so ``config`` can show it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Key:
+    key: str
+    env: str | None
+    default: Any
+    help: str
+
+
+KEYS: tuple[Key, ...] = (
+    Key(
+        "metadata",
+        "CONVENTIONS_METADATA",
+        None,
+        "the models' MetaData as module:attr (a MetaData, declarative base, registry or "
+        "Flask-SQLAlchemy db); unset: what env.py hands run(), else app.models",
+    ),
+    Key(
+        "alembic_config",
+        "CONVENTIONS_ALEMBIC_CONFIG",
+        None,
+        "the project's alembic.ini when not at the root or in migrations/",
+    ),
+    Key("lint.paths", None, ["app/models"], "model paths the lint reads besides the migrations"),
+    Key("lock.lock_timeout", "CONVENTIONS_LOCK_TIMEOUT", "2s", "lock_timeout per statement"),
+    Key(
+        "lock.statement_timeout",
+        "CONVENTIONS_STATEMENT_TIMEOUT",
+        "1h",
+        "statement_timeout per statement",
+    ),
+    Key("lock.retries", "CONVENTIONS_LOCK_RETRIES", 4, "retries after a lock timeout"),
+    Key("lock.retry_backoff", "CONVENTIONS_RETRY_BACKOFF", "1s", "first back-off, doubling"),
+    Key(
+        "lock.migrator_wait",
+        "CONVENTIONS_MIGRATOR_WAIT",
+        "60s",
+        "how long a second migrator waits for the first",
+    ),
+)
