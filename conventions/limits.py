@@ -104,7 +104,9 @@ class Limits:
             value, origin = raw(key, name)
             if not value:
                 return fallback
-            return _bounded(origin, value, parse_duration(origin, value), most=most, timeout=timeout)
+            return _bounded(
+                origin, value, parse_duration(origin, value), most=most, timeout=timeout
+            )
 
         retries_raw, origin = raw("retries", LOCK_RETRIES)
         if retries_raw and (not _COUNT.match(retries_raw) or int(retries_raw) > LOCK_RETRIES_MAX):
@@ -116,7 +118,11 @@ class Limits:
                 "migrator_wait", MIGRATOR_WAIT, default.migrator_wait, most=MIGRATOR_WAIT_MAX
             ),
             lock_timeout=duration(
-                "lock_timeout", LOCK_TIMEOUT, default.lock_timeout, most=PG_TIMEOUT_MAX, timeout=True
+                "lock_timeout",
+                LOCK_TIMEOUT,
+                default.lock_timeout,
+                most=PG_TIMEOUT_MAX,
+                timeout=True,
             ),
             statement_timeout=duration(
                 "statement_timeout",

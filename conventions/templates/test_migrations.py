@@ -7,9 +7,9 @@ writes no native ENUM. Needs ``pip install 'house-migrations[harness]'``.
 
 Seed data: ``[tool.conventions.harness]`` in pyproject.toml (generated rows on/off or
 per table, legacy ENUMs, one-way revisions, declared data changes), or a session
-fixture ``migration_seed_rows`` in conftest.py returning ``{"table": [{...}]}``. Revisions or models that read Flask's
-``current_app`` at import need an app pushed before collection: at the top of
-conftest.py, ``create_app().app_context().push()``.
+fixture ``migration_seed_rows`` in conftest.py returning ``{"table": [{...}]}``.
+Revisions or models that read Flask's ``current_app`` at import need an app pushed
+before collection: at the top of conftest.py, ``create_app().app_context().push()``.
 """
 
 from conventions.harness.suite import *  # noqa: F403
