@@ -50,6 +50,11 @@ lint: $(STAMP) ## Run ruff, the house lint (no Enum types, applied migrations un
 	@$(CONV) lint --squawk
 
 test: $(STAMP) ## Run the test suite on a real PostgreSQL (embedded unless DATABASE_URL is set)
+	@# The pooler tests start a real PgBouncer (Debian's package); install it when missing.
+	@command -v pgbouncer >/dev/null || test -x /usr/sbin/pgbouncer || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    { apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null 2>&1; } ; } || \
+	  echo "note: pgbouncer is not installed; the PgBouncer tests will be skipped" >&2
 	@$(BIN)/pytest -q
 
 bench: $(STAMP) ## Run the benchmarks and write docs/benchmarks.md (BENCH_ROWS=N, BENCH_QUICK=1)

@@ -149,16 +149,24 @@ def project_url(
     PostgreSQL's is returned as it is (SQLite dev databases run plain Alembic).
     """
     root = root or project_root()
-    raw: str | URL | None = configured_url(root) or handed or config_url
+    given = given_url(root)
+    raw: str | URL | None = given.value if given is not None else (handed or config_url)
     if raw is None:
         return database_url(root)
     if isinstance(raw, URL):
         raw = raw.render_as_string(hide_password=False)
-    scheme = raw.split(":", 1)[0].split("+", 1)[0]
-    if scheme and scheme not in {"postgresql", "postgres"} and "://" in raw:
-        # other databases keep their driver; PostgreSQL URLs are pinned to psycopg2 below
-        return _other_database(raw)
-    return parse_url(raw)
+    try:
+        scheme = raw.split(":", 1)[0].split("+", 1)[0]
+        if scheme and scheme not in {"postgresql", "postgres"} and "://" in raw:
+            # other databases keep their driver; PostgreSQL URLs are pinned to psycopg2 below
+            return _other_database(raw)
+        return parse_url(raw)
+    except DatabaseUrlError as err:
+        if given is None:
+            raise
+        raise DatabaseUrlError(
+            err.message, hints=[*err.hints, f"It came from {given.origin}."]
+        ) from None
 
 
 def _other_database(raw: str) -> URL:

@@ -186,7 +186,8 @@ def test_status_json_on_an_error_is_one_json_document_and_the_message_on_stderr(
     assert done.returncode == 1
     document = json.loads(done.stdout)
     assert document["error"]["type"] == "DatabaseUrlError"
-    assert "only PostgreSQL is supported" in document["error"]["message"]
+    assert "whose driver is not installed" in document["error"]["message"]
     assert document["error"]["hints"]
-    assert "[error]" in done.stderr and "only PostgreSQL is supported" in done.stderr
+    assert "[error]" in done.stderr and "whose driver is not installed" in done.stderr
+    assert "pw1234" not in done.stdout + done.stderr
     assert "pw1234" not in done.stdout + done.stderr
