@@ -84,3 +84,8 @@ def fit_identifier(base: str, suffix: str = "") -> str:
     """
     room = MAX_IDENTIFIER - len(suffix.encode("utf-8"))
     return clip_bytes(base, room) + suffix
+
+
+# Leads every statement the runtime sends only to look (the safety check's row count and
+# EXPLAIN): ``plan`` traces the migration's own statements and skips these.
+PROBE = "/* conventions: runtime probe */ "

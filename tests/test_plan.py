@@ -177,7 +177,8 @@ def test_concurrent_index_blocks_nothing_and_plain_index_blocks_writes(
     add_revision(project, PLAIN_INDEX, down=CONCURRENT, upgrade=BODIES[PLAIN_INDEX])
     result = _plan(project, target, db_factory, f"{CONCURRENT}:heads", "--json", "--check")
     assert result.returncode == 0, result.stdout + result.stderr  # 20,000 rows: quick
-    (pair,) = _locks_on(_statements(_json(result), PLAIN_INDEX))
+    found = _locks_on(_statements(_json(result), PLAIN_INDEX))
+    (pair,) = found
     statement, lock = pair
     assert lock["mode"] == "SHARE"
     assert lock["blocks"] == ["writes"]

@@ -32,7 +32,9 @@ ALL: tuple[Measurement, ...] = (
     Measurement(5, "No-op migrate at head", False, "noop_migrate"),
     Measurement(6, "Applying 200 generated revisions", False, "many_revisions"),
     Measurement(7, "The enum lint on 1,000 model files", False, "lint"),
-    Measurement(8, "Test harness: one test database, and the climb of a long history", False, "harness"),
+    Measurement(
+        8, "Test harness: one test database, and the climb of a long history", False, "harness"
+    ),
     # Issue 14: the safe way for the dangerous changes, on the big table under the writer.
     Measurement(9, "Set a column NOT NULL", True, "not_null"),
     Measurement(10, "Add a UNIQUE constraint", True, "unique"),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
-from conventions.sqltext import qualified
+from conventions.sqltext import PROBE, qualified
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,8 @@ def table_size(conn: Connection, oid: int, *, name: str, schema: str, cap: int) 
     # reflected yet, so count — never more than cap + 1 rows.
     limit = max(cap, 0) + 1
     counted = conn.exec_driver_sql(
-        f"SELECT count(*) FROM (SELECT 1 FROM {qualified(name, schema)} LIMIT {limit}) AS s", {}
+        f"{PROBE}SELECT count(*) FROM (SELECT 1 FROM {qualified(name, schema)} LIMIT {limit}) AS s",
+        {},
     ).scalar()
     rows = int(counted or 0)
     return TableSize(rows, estimated=False, capped=rows >= limit)

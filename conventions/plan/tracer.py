@@ -29,6 +29,7 @@ from conventions.harness.snapshot import IGNORED
 from conventions.plan.locks import mode_name, strength
 from conventions.plan.probe import Probe, Relation, names, probe
 from conventions.plan.watch import LockWatcher, concurrent
+from conventions.sqltext import PROBE
 
 _PENDING = "conventions_plan_pending"
 _QUIET = ("SELECT", "SHOW", "SET", "RESET", "WITH")
@@ -52,7 +53,7 @@ def catalog_only(statement: str) -> bool:
     Alembic's own checks), and the runtime's bookkeeping (the version table, the
     history schema) are not probed, which halves the cost of a trace.
     """
-    if _CONTROL.match(statement):
+    if _CONTROL.match(statement) or statement.lstrip().startswith(PROBE.strip()):
         return True
     if re.match(r"^\s*(SELECT|INSERT|UPDATE|CREATE\s+(TABLE|SCHEMA))\b", statement, re.I):
         targets = _TARGETS.findall(statement)

@@ -39,7 +39,7 @@ from conventions.errors import DangerousOperation
 from conventions.runtime import assured
 from conventions.runtime.safety_checks import CHECKS, Finding, findings
 from conventions.runtime.safety_config import SafetyConfig, load
-from conventions.sqltext import qualified
+from conventions.sqltext import PROBE, qualified
 
 _inside_house_op: ContextVar[bool] = ContextVar("inside_house_op", default=False)
 _WRAPPED = "_conventions_safety"
@@ -102,7 +102,9 @@ def _estimated_rows(conn: Connection, sql: str) -> int | None:
     """The planner's estimate of the rows a DML statement touches (EXPLAIN, never run)."""
     try:
         with conn.begin_nested():
-            raw = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + sql.replace("%", "%%")).scalar()
+            raw = conn.exec_driver_sql(
+                PROBE + "EXPLAIN (FORMAT JSON) " + sql.replace("%", "%%")
+            ).scalar()
     except DBAPIError:
         return None  # several statements, parameters, …: judge by the table's size
     plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
