@@ -106,7 +106,7 @@ def test_baseline_records_todays_findings_then_only_new_ones_fail(shop: Path) ->
 
     recorded = lint(shop, "--baseline")
     assert recorded.returncode == 0, recorded.stdout + recorded.stderr
-    assert "Recorded 3 files finding(s) in .conventions-lint-baseline.json" in recorded.stdout
+    assert "Recorded 3 files finding(s) in .conventions-lint-baseline.json" in recorded.stderr
     assert entries(shop) == [
         {
             "check": "files",

@@ -101,7 +101,7 @@ def test_squawk_reports_an_unsafe_revision_against_its_file(project: Path) -> No
         "alembic/versions/20300102-index-things-kind.py:12:1: HSE012 squawk "
         "require-concurrent-index-creation: During normal index creation, table updates "
         "are blocked, but reads are still allowed. "
-        "[upgrade SQL line 11: CREATE INDEX ix_things_kind ON things (kind);] "
+        "[upgrade SQL line 7: CREATE INDEX ix_things_kind ON things (kind);] "
         "help: Use `concurrently` to avoid blocking writes.\n"
     )
 
@@ -153,4 +153,4 @@ def test_a_merge_revision_is_checked_alone_not_with_the_other_branch(project: Pa
         "require-concurrent-index-creation: "
         "During normal index creation, table updates are blocked, but reads are still allowed.",
     ]
-    assert "[upgrade SQL line 9: CREATE INDEX ix_things_note ON things (note);]" in lines[1]
+    assert "[upgrade SQL line 5: CREATE INDEX ix_things_note ON things (note);]" in lines[1]

@@ -13,3 +13,6 @@ before collection: at the top of conftest.py, ``create_app().app_context().push(
 """
 
 from conventions.harness.suite import *  # noqa: F403
+
+# The harness plugin parametrizes the suite over this project's revisions.
+pytest_plugins = ["conventions.harness.plugin"]
