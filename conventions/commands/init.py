@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     ok = _env_py(found.script_location / "env.py", assume_yes=args.yes)
     _tool_table(root, args.alembic_config)
     _pytest_option(root)
+    _harness_table(root)
     _pre_commit(root, found.version_locations)
     _template(root / args.tests_dir / "test_migrations_conventions.py", "test_migrations.py")
     _template(root / ".squawk.toml", "squawk.toml")
@@ -140,6 +141,42 @@ def _tool_table(root: Path, alembic_config: str | None) -> None:
     )
     path.write_text(text + ("\n" if text and not text.endswith("\n") else "") + block, "utf-8")
     logs.done("pyproject.toml: wrote [tool.conventions].")
+
+
+def _harness_table(root: Path) -> None:
+    """Mark today's history as legacy for the harness: ``legacy_until`` = the current head.
+
+    Revisions written before the conventions use plain ops and native ENUMs; the harness
+    reports those parts of them as expected failures instead of failing the suite.
+    """
+    path = root / "pyproject.toml"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if "[tool.conventions.harness]" in text:
+        return
+    line = 'legacy_until = "<the head revision today>"'
+    try:
+        from alembic.script import ScriptDirectory
+
+        from conventions.alembic_config import alembic_config
+
+        heads = ScriptDirectory.from_config(alembic_config(root)).get_heads()
+    except Exception as err:  # revisions that need the app to import: say what to add
+        logs.warn(
+            f"Could not read the head revision ({type(err).__name__}: {err}); add to "
+            f"pyproject.toml: [tool.conventions.harness] {line}"
+        )
+        return
+    if len(heads) != 1:
+        logs.warn(f"{len(heads)} heads: add [tool.conventions.harness] {line} by hand.")
+        return
+    block = (
+        "\n[tool.conventions.harness]\n"
+        "# Revisions up to this one predate the conventions (plain ops, native ENUMs):\n"
+        "# the harness reports those parts as expected failures.\n"
+        f'legacy_until = "{heads[0]}"\n'
+    )
+    path.write_text(text + ("\n" if text and not text.endswith("\n") else "") + block, "utf-8")
+    logs.done(f"pyproject.toml: wrote [tool.conventions.harness] legacy_until = {heads[0]}.")
 
 
 # pytest-alembic binds its built-in tests to tests/conftest.py with its own collector,
