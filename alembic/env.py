@@ -1,8 +1,8 @@
-"""Alembic environment: the house runtime does the work (see conventions.environment)."""
+"""Alembic environment: the house runtime does the work (see conventions.env)."""
 
 from alembic import context
 
 from app.models import Base
-from conventions.environment import run
+from conventions.env import run
 
 run(context, Base.metadata)

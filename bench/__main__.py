@@ -24,10 +24,10 @@ from bench.scenarios import ALL, Measurement
 from bench.stats import duration
 from bench.writer import Writer
 from conventions import logs
-from conventions.diagnose import connection_error
+from conventions.db.diagnose import connection_error
+from conventions.db.settings import configured_url
 from conventions.errors import ConventionsError
-from conventions.settings import configured_url
-from conventions.testing import DatabaseFactory
+from conventions.harness.scratch import DatabaseFactory
 
 
 def _run(measurement: Measurement, ctx: Context, sections: list[Section]) -> bool:

@@ -9,7 +9,7 @@ from sqlalchemy.engine import URL
 
 from bench.config import BenchConfig
 from bench.writer import Writer
-from conventions.testing import DatabaseFactory
+from conventions.harness.scratch import DatabaseFactory
 
 
 @dataclass

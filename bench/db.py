@@ -20,7 +20,7 @@ from sqlalchemy.engine import URL, Engine
 from sqlalchemy.pool import NullPool
 
 from app.models.notification_campaigns import CAMPAIGN_STATUSES, CAMPAIGN_TYPES
-from conventions.testing import DatabaseFactory
+from conventions.harness.scratch import DatabaseFactory
 
 TABLE = "notification_campaigns"
 SEGMENTS = 1000

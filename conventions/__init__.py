@@ -4,9 +4,9 @@ Importing this package is cheap on purpose: the models import ``Choice`` from it
 read-only commands (status, inspect, lint) run inside it, so it never loads the code
 that changes the database. It registers the house operation names on Alembic's
 ``op`` (migrations do ``import conventions``, then ``op.add_choice_column(...)``);
-each loads :mod:`conventions.ops` on its first call (:mod:`conventions.op_names`).
+each loads :mod:`conventions.ops` on its first call (:mod:`conventions.lazy_ops`).
 The autogenerate comparators and renderers (:mod:`conventions.autogen`) are loaded by
-``conventions.environment`` (env.py) and by ``status``'s drift check.
+``conventions.env`` (env.py) and by ``status``'s drift check.
 """
 
 import warnings
@@ -21,10 +21,10 @@ warnings.filterwarnings(
     "ignore", message="Can't validate argument 'dialect_options'", category=SAWarning
 )
 
-from conventions import op_names as _op_names  # noqa: E402
+from conventions import lazy_ops as _op_names  # noqa: E402
+from conventions.assured import safety_assured  # noqa: E402
 from conventions.choice import Choice  # noqa: E402
 from conventions.naming import NAMING_CONVENTION  # noqa: E402
-from conventions.runtime.assured import safety_assured  # noqa: E402
 
 _op_names.register()
 

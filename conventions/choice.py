@@ -22,9 +22,9 @@ from sqlalchemy.orm import Mapper
 from sqlalchemy.sql.elements import conv
 from sqlalchemy.types import TypeDecorator
 
+from conventions.db.sqltext import fit_name
 from conventions.errors import InvalidChoices, ValueNotAllowed
 from conventions.naming import NAMING_CONVENTION
-from conventions.sqltext import fit_name
 
 __all__ = ["Choice", "check_values", "constraint_name", "default_length"]
 

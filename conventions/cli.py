@@ -117,16 +117,16 @@ def _broken_script(err: Exception) -> CommandError | None:
     """
     if not isinstance(err, (SyntaxError, ImportError)):
         return None
-    from conventions.script_errors import broken_script
-    from conventions.settings import project_root
+    from conventions.db.settings import project_root
+    from conventions.project.script_errors import broken_script
 
     return broken_script(err, roots=[project_root()])
 
 
 def _project_code(err: Exception) -> CommandError | None:
     """An error raised inside the project's own code (app factory, models): theirs."""
-    from conventions.script_errors import project_code_error
-    from conventions.settings import project_root
+    from conventions.db.settings import project_root
+    from conventions.project.script_errors import project_code_error
 
     return project_code_error(err, project_root())
 

@@ -1,6 +1,6 @@
 """Whether the user asked to see Python tracebacks instead of house error messages.
 
-Kept apart from ``conventions.environment`` so the CLI (and with it the read-only
+Kept apart from ``conventions.runtime`` so the CLI (and with it the read-only
 commands) can ask without importing the code that changes the database.
 """
 

@@ -12,7 +12,7 @@ from sqlalchemy.engine import URL, Engine
 from sqlalchemy.pool import NullPool
 
 from conventions.harness import SeedRows
-from conventions.testing import DatabaseFactory, run_cli
+from conventions.harness.scratch import DatabaseFactory, run_cli
 from tests.runtime_support import MIGRATE
 
 ROOT = Path(__file__).resolve().parents[1]

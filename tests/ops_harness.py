@@ -20,8 +20,8 @@ from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import Engine
 
 import conventions  # noqa: F401  (registers the house ops)
+from conventions.db.sqltext import ident
 from conventions.naming import NAMING_CONVENTION
-from conventions.sqltext import ident
 
 
 def _opts(**extra: Any) -> dict[str, Any]:
@@ -175,7 +175,7 @@ def write_after_preflight(monkeypatch: Any, engine: Engine, *statements: str) ->
     The race every data preflight has: a writer between the check and the DDL. The
     statements run on their own pooled connection, in their own transaction.
     """
-    from conventions import preflight
+    from conventions.db import preflight
 
     pending = list(statements)
     real = preflight.Rejected.check

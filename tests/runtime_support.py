@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
-from conventions.testing import child_env
+from conventions.harness.scratch import child_env
 
 SEED_HEAD = "5b8e1f4a7c02"
 SEED_REVISIONS = [

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from conventions import embedded
+from conventions.db import embedded
 
 PG15 = Path("/usr/lib/postgresql/15/bin")
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"

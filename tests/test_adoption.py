@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
-from conventions.testing import run_cli, url_text
+from conventions.harness.scratch import run_cli, url_text
 from tests import foreign_project
 from tests.runtime_support import rows, scalar
 
@@ -54,7 +54,7 @@ def test_init_wires_env_py_and_writes_the_rest_once(foreign: Path) -> None:
     )
     assert "-    run_migrations_online()" in first.stdout
     env_py = (foreign / "migrations" / "env.py").read_text(encoding="utf-8")
-    assert "from conventions.environment import run as house_run" in env_py
+    assert "from conventions.env import run as house_run" in env_py
     assert "if context.is_offline_mode():" not in env_py
     assert "def run_migrations_online():" in env_py  # their functions stay, unused
     pyproject = (foreign / "pyproject.toml").read_text(encoding="utf-8")
@@ -88,7 +88,7 @@ def test_init_refuses_an_env_py_it_cannot_edit_and_prints_the_lines(foreign: Pat
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "migrations/env.py was not changed: env.py does not end with the usual" in output
-    assert "from conventions.environment import run as house_run" in output
+    assert "from conventions.env import run as house_run" in output
     assert "house_run(context, target_metadata)" in output
     assert "Traceback" not in output
     assert env_py.read_text(encoding="utf-8") == source
@@ -298,7 +298,7 @@ SQLITE_ENV = """
 from alembic import context
 from sqlalchemy import MetaData
 
-from conventions.environment import run
+from conventions.env import run
 
 run(context, MetaData())
 """
@@ -389,7 +389,7 @@ def test_run_composes_their_configure_options_with_the_house_ones(
             from alembic import context
 
             from app.models import Base
-            from conventions.environment import run
+            from conventions.env import run
 
 
             def theirs(context_, revision, directives):
@@ -457,7 +457,7 @@ run_migrations_online()
 
 
 def test_init_rewrites_an_online_only_env_py_keeping_a_module_level_mapping() -> None:
-    from conventions.env_rewrite import rewrite
+    from conventions.project.env_rewrite import rewrite
 
     result = rewrite(ONLINE_ONLY)
     assert isinstance(result, str)
@@ -469,7 +469,7 @@ def test_init_rewrites_an_online_only_env_py_keeping_a_module_level_mapping() ->
 
 
 def test_init_refuses_configure_keywords_that_name_function_locals() -> None:
-    from conventions.env_rewrite import Refusal, rewrite
+    from conventions.project.env_rewrite import Refusal, rewrite
 
     local = ONLINE_ONLY.replace(
         "    connectable = create_engine", "    extra = {}\n    connectable = create_engine"
@@ -484,7 +484,7 @@ def test_init_refuses_configure_keywords_that_name_function_locals() -> None:
 
 @pytest.mark.parametrize("driver", ["psycopg", "asyncpg", "pg8000", "psycopg2"])
 def test_a_project_url_naming_another_postgresql_driver_runs_on_psycopg2(driver: str) -> None:
-    from conventions.settings import parse_url
+    from conventions.db.settings import parse_url
 
     url = parse_url(f"postgresql+{driver}://app:pw@db.internal:5432/shop")
     assert url.drivername == "postgresql+psycopg2"
@@ -517,7 +517,7 @@ def test_init_records_an_alembic_ini_kept_inside_a_package(foreign: Path) -> Non
 
 def test_init_reads_names_bound_inside_a_module_level_try() -> None:
     """env.py files that run with and without a Flask app bind target_metadata in a try."""
-    from conventions.env_rewrite import rewrite
+    from conventions.project.env_rewrite import rewrite
 
     source = ONLINE_ONLY.replace(
         "target_metadata = None\n",

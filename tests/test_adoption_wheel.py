@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
-from conventions.testing import DatabaseFactory, url_text
+from conventions.harness.scratch import DatabaseFactory, url_text
 from tests import foreign_project
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -176,7 +176,7 @@ def test_the_wheel_ships_templates_and_readme_and_only_the_harness_extra_is_inst
 def test_init_yes_wires_the_project(adopter: Adopter) -> None:
     done = _ok(adopter.python("-m", "conventions", "init", "--yes"))
     assert "+house_run(context, target_metadata" in done.stdout
-    assert "from conventions.environment import run as house_run" in (
+    assert "from conventions.env import run as house_run" in (
         adopter.project / "migrations" / "env.py"
     ).read_text(encoding="utf-8")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
-from conventions.testing import DatabaseFactory, connect, run_cli
+from conventions.harness.scratch import DatabaseFactory, connect, run_cli
 from tests.runtime_support import add_revision, execute, rows, scalar, version
 
 

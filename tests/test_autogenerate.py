@@ -26,8 +26,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
-from conventions import catalog
-from conventions.testing import DatabaseFactory, run_cli
+from conventions.db import catalog
+from conventions.harness.scratch import DatabaseFactory, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 

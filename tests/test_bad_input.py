@@ -20,8 +20,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
-from conventions import embedded
-from conventions.testing import run_cli
+from conventions.db import embedded
+from conventions.harness.scratch import run_cli
 from tests import catalog
 
 SECRET = "s3cr3t-Pa55"

@@ -21,7 +21,7 @@ from bench.context import Context
 from bench.house import HouseOps
 from bench.trial import run_trial
 from bench.writer import Writer
-from conventions.testing import DatabaseFactory, run_cli
+from conventions.harness.scratch import DatabaseFactory, run_cli
 from tests import catalog
 
 ROWS = 2_000

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from conventions.db.url_source import given_url
-from conventions.testing import run_cli, url_text
+from conventions.harness.scratch import run_cli, url_text
 from tests.runtime_support import MIGRATE, SEED_HEAD, version
 
 COMMANDS = (MIGRATE, ["alembic", "upgrade", "head"], ["-m", "conventions", "status"])

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from conventions.db.settings import database_url
 from conventions.errors import MultipleHeads
 from conventions.harness import (
     IGNORED,
@@ -42,9 +43,8 @@ from conventions.harness.failures import (
     UpgradeNotIdempotent,
 )
 from conventions.harness.rows import TableRows, compare_rows, read_rows
+from conventions.harness.scratch import run_cli, url_text
 from conventions.harness.seed_data import SeedRowRejected
-from conventions.settings import database_url
-from conventions.testing import run_cli, url_text
 from tests.data.seed_rows import SEED_ROWS
 
 ROOT = Path(__file__).resolve().parents[1]

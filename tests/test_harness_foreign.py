@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from conventions.db.settings import database_url
 from conventions.harness import (
     HarnessSettings,
     Ladder,
@@ -30,9 +31,8 @@ from conventions.harness import (
 )
 from conventions.harness.declarations import check_entries, data_change
 from conventions.harness.failures import RevisionFailsOnHarnessRows
+from conventions.harness.scratch import run_cli, url_text
 from conventions.harness.settings import HarnessConfigError
-from conventions.settings import database_url
-from conventions.testing import run_cli, url_text
 
 ENV_PY = '''\
 """A plain env.py, as in most projects: no house runtime."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conventions.testing import run_cli
+from conventions.harness.scratch import run_cli
 from tests import lint_foreign_project as foreign_project
 
 BASELINE = ".conventions-lint-baseline.json"

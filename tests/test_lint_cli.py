@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conventions.testing import run_cli
+from conventions.harness.scratch import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "lint"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from conventions.checksums import file_checksum
+from conventions.harness.scratch import run_cli
+from conventions.history.checksums import file_checksum
 from conventions.lint.manifest import HEADER, MANIFEST_NAME
-from conventions.testing import run_cli
 
 
 def lint(project: Path, *args: str):

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from conventions.harness.scratch import run_cli
 from conventions.lint.project import Project
 from conventions.lint.roots import SourceRootsInvalid, source_roots
 from conventions.lint.static import lint_paths
-from conventions.testing import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "lint"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conventions.testing import run_cli
+from conventions.harness.scratch import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 

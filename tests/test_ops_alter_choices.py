@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from conventions.catalog import parse_choice_check
+from conventions.db.catalog import parse_choice_check
 from conventions.errors import (
     ColumnMissing,
     ConstraintViolation,

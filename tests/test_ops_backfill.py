@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine
 
 from conventions.errors import ColumnMissing, ConventionsError
+from conventions.harness.scratch import run_cli
 from conventions.ops import BackfillOp
 from conventions.runtime.backfill import Progress
-from conventions.testing import run_cli
 from tests.ops_harness import apply, house_log, offline, recording, sql
 from tests.runtime_support import MIGRATE, add_revision, spawn
 

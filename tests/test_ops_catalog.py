@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import Engine
 
-from conventions import catalog
-from conventions.catalog import ChoiceCheck, parse_choice_check, parse_literal
-from conventions.sqltext import literal_list
+from conventions.db import catalog
+from conventions.db.catalog import ChoiceCheck, parse_choice_check, parse_literal
+from conventions.db.sqltext import literal_list
 from tests.ops_harness import sql
 
 TRICKY = ["it's", 'say "hi"', "a,b", "back\\slash", "100%", "ünïcødé ✓", " lead", "trail "]

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from conventions.catalog import parse_choice_check
+from conventions.db.catalog import parse_choice_check
 from conventions.errors import ConstraintViolation, DefinitionConflict, RelationMissing
 from conventions.ops import AddChoiceColumnOp
 from tests.ops_harness import apply, checks, ddl, house_log, recording, snapshot, sql

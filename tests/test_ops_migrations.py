@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.pool import NullPool
 
-from conventions.testing import DatabaseFactory, connect, run_cli
+from conventions.harness.scratch import DatabaseFactory, connect, run_cli
 
 REVISION = "ab12cd34ef56"
 STEM = "20991231-house-ops-only"

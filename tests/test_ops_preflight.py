@@ -15,7 +15,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from conventions import Choice, preflight
+from conventions import Choice
+from conventions.db import preflight
 from conventions.errors import ConstraintViolation
 from conventions.ops.choice_impl import check_sql
 from tests.ops_harness import apply, checks, ddl, recording, snapshot, sql, write_after_preflight

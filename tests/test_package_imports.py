@@ -14,24 +14,18 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from conventions.op_names import HOUSE_OPS
-from conventions.testing import child_env
+from conventions.harness.scratch import child_env
+from conventions.lazy_ops import HOUSE_OPS
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The code that changes the database: the op implementations, the migration runtime
-# (step runner, history recorder, downgrade archive, migrator lock) and what env.py runs.
-WRITERS = (
-    "conventions.ops",
-    "conventions.runner",
-    "conventions.recorder",
-    "conventions.archive",
-    "conventions.migrator_lock",
-    "conventions.environment",
-)
+# The code that changes the database lives under two prefixes: the op implementations
+# and the migration runtime (step runner, history recorder, archive, migrator lock,
+# what env.py runs a command with). Read-only commands load neither.
+WRITERS = ("conventions.runtime", "conventions.ops")
 # status's drift check registers the autogenerate comparators (read-only), and they
-# import the op classes from conventions.ops; everything else above stays out.
-RUNTIME = tuple(name for name in WRITERS if name != "conventions.ops")
+# import the op classes from conventions.ops; the runtime stays out.
+RUNTIME = ("conventions.runtime",)
 
 
 def loaded_after(code: str, *, url: URL | str | None = None) -> list[str]:
@@ -96,11 +90,20 @@ def test_running_status_and_inspect_at_head_loads_no_runtime(seeded_db: URL) -> 
         """,
         url=seeded_db,
     )
-    assert "conventions.drift" in loaded and "conventions.inspect" in loaded
+    assert "conventions.reports.drift" in loaded and "conventions.reports.table" in loaded
     # status loads env.py to read what it hands run() (its include_object, URL):
-    # conventions.environment is imported, and returns before loading the runtime.
-    assert "conventions.environment" in loaded
-    assert among(loaded, tuple(m for m in RUNTIME if m != "conventions.environment")) == []
+    # conventions.env is imported, and returns before loading the runtime.
+    assert "conventions.env" in loaded
+    # The op classes (and through them parts of conventions.runtime) still load here;
+    # what runs migrations does not.
+    running = (
+        "conventions.runtime.step_runner",
+        "conventions.runtime.recorder",
+        "conventions.runtime.archive",
+        "conventions.runtime.migrator_lock",
+        "conventions.runtime.environment",
+    )
+    assert among(loaded, running) == []
 
 
 def test_import_conventions_registers_every_house_op_name_and_no_other() -> None:
@@ -109,7 +112,7 @@ def test_import_conventions_registers_every_house_op_name_and_no_other() -> None
         from alembic.operations import Operations
         before = set(dir(Operations))
         import conventions
-        from conventions import op_names
+        from conventions import lazy_ops as op_names
         named = sorted(set(dir(Operations)) - before)
         assert all(op_names.is_placeholder(name) for name in named)
         import conventions.ops

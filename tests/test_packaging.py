@@ -15,7 +15,7 @@ from pathlib import Path
 from setuptools import find_namespace_packages
 from sqlalchemy.engine import URL
 
-from conventions.testing import child_env, run_cli
+from conventions.harness.scratch import child_env, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
-from conventions.migrator_lock import LOCK_KEY
-from conventions.testing import DatabaseFactory, connect, run_cli, url_text
+from conventions.harness.scratch import DatabaseFactory, connect, run_cli, url_text
+from conventions.runtime.migrator_lock import LOCK_KEY
 from tests import servers
 from tests.runtime_support import MIGRATE, SEED_HEAD, add_revision, history, scalar, spawn, version
 

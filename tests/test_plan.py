@@ -18,8 +18,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
+from conventions.harness.scratch import DatabaseFactory, connect, run_cli, url_text
 from conventions.harness.snapshot import take_snapshot
-from conventions.testing import DatabaseFactory, connect, run_cli, url_text
 from tests.runtime_support import MIGRATE, SEED_HEAD, add_revision
 
 PLAN = ["-m", "conventions", "plan"]

@@ -1,4 +1,4 @@
-"""[tool.conventions] in pyproject.toml, the environment over it (conventions.project_config)."""
+"""[tool.conventions] in pyproject.toml, the environment over it (conventions.project.config)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conventions.project_config import ConfigFileError, lookup
+from conventions.project.config import ConfigFileError, lookup
 
 
 def _project(tmp_path: Path, toml: str) -> Path:

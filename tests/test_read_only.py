@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
-from conventions.testing import connect, run_cli
+from conventions.harness.scratch import connect, run_cli
 from tests import servers
 from tests.runtime_support import (
     MIGRATE,

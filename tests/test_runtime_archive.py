@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from conventions.testing import connect, run_cli
+from conventions.harness.scratch import connect, run_cli
 from tests.runtime_support import (
     MIGRATE,
     add_revision,

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
-from conventions import failures
-from conventions.limits import Limits
-from conventions.testing import run_cli
+from conventions.harness.scratch import run_cli
+from conventions.runtime import explain as failures
+from conventions.runtime.limits import Limits
 from tests.runtime_support import (
     MIGRATE,
     SEED_HEAD,

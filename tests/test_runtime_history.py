@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from conventions.checksums import checksum, file_checksum
-from conventions.testing import run_cli
+from conventions.harness.scratch import run_cli
+from conventions.history.checksums import checksum, file_checksum
 from tests.runtime_support import (
     MIGRATE,
     SEED_HEAD,

@@ -6,8 +6,8 @@ from collections import Counter
 
 from sqlalchemy.engine import URL
 
-from conventions.migrator_lock import LOCK_KEY
-from conventions.testing import connect, run_cli
+from conventions.harness.scratch import connect, run_cli
+from conventions.runtime.migrator_lock import LOCK_KEY
 from tests.runtime_support import (
     MIGRATE,
     SEED_HEAD,

@@ -21,11 +21,11 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 
-from conventions.alembic_config import alembic_config
-from conventions.environment import READ_ONLY
 from conventions.errors import MigratorBusy, UnsupportedCommand
-from conventions.migrator_lock import LOCK_KEY
-from conventions.testing import connect, url_text
+from conventions.harness.scratch import connect, url_text
+from conventions.project.alembic_config import alembic_config
+from conventions.runtime.environment import READ_ONLY
+from conventions.runtime.migrator_lock import LOCK_KEY
 from tests.runtime_support import SEED_HEAD, SEED_REVISIONS, history, scalar, version
 
 # alembic.command's planning functions that change the database (and so run locked).

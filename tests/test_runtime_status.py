@@ -8,7 +8,7 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import URL
 
-from conventions.testing import connect, run_cli
+from conventions.harness.scratch import connect, run_cli
 from tests.runtime_support import (
     SEED_HEAD,
     SEED_REVISIONS,

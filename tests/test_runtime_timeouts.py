@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
-from conventions.blockers import redact
-from conventions.testing import connect, run_cli
+from conventions.harness.scratch import connect, run_cli
+from conventions.runtime.blockers import redact
 from tests.runtime_support import (
     MIGRATE,
     SEED_HEAD,

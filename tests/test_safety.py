@@ -17,9 +17,9 @@ from sqlalchemy.engine import URL, Engine
 
 import conventions
 from conventions.errors import DangerousOperation, InvalidSetting
+from conventions.harness.scratch import run_cli
 from conventions.runtime import safety
 from conventions.runtime.safety_checks import format_type
-from conventions.testing import run_cli
 from tests.ops_harness import migration, offline, snapshot, sql
 from tests.runtime_support import MIGRATE, add_revision
 
@@ -364,7 +364,7 @@ def test_safety_wraps_the_implementation_in_force_once() -> None:
     """The one private Alembic API used (Operations._to_impl) still dispatches as expected."""
     from alembic.operations import ops
 
-    from conventions import archive
+    from conventions.runtime import archive
 
     safety.install()  # idempotent
     wrapped = safety.current_implementation(ops.DropColumnOp)

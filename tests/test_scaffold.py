@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
-from conventions.testing import run_cli
+from conventions.harness.scratch import run_cli
 from tests import catalog
 
 SEED_TABLES = {

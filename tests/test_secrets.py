@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from conventions.db.redact import mask_url, redact, remember
-from conventions.testing import DatabaseFactory, connect, run_cli
+from conventions.harness.scratch import DatabaseFactory, connect, run_cli
 from tests.runtime_support import MIGRATE, SEED_HEAD, add_revision, execute, rows, version
 
 # '/', '@', ':', '%', '?' and '+': each one broke a different masking road once.

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
-from conventions.limits import Limits, pg_duration
-from conventions.testing import run_cli
+from conventions.harness.scratch import run_cli
+from conventions.runtime.limits import Limits, pg_duration
 from tests.runtime_support import MIGRATE, SEED_HEAD, add_revision, history, scalar, version
 
 BAD = [

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import URL, Engine
 
-from conventions.testing import run_cli
+from conventions.harness.scratch import run_cli
 from tests.ops_harness import apply
 from tests.runtime_support import (
     MIGRATE,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
-from conventions.testing import run_cli
+from conventions.harness.scratch import run_cli
 from tests.runtime_support import SEED_HEAD, add_revision, execute, history, version
 
 

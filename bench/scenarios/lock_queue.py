@@ -26,7 +26,7 @@ from bench.processes import ProcessFailed, failure_line
 from bench.results import Section, Target
 from bench.stats import duration
 from bench.trial import VariantResult
-from conventions.testing import run_cli
+from conventions.harness.scratch import run_cli
 
 NUMBER = 4
 TITLE = "A migration queued behind a long-running transaction"
@@ -105,7 +105,7 @@ class Chain:
 def house_lock_timeout(env: dict[str, str] | None = None) -> float | None:
     """The lock_timeout the house runtime sets on migrations, in seconds (None: none)."""
     try:
-        from conventions.limits import Limits
+        from conventions.runtime.limits import Limits
     except ImportError:
         return None
     return Limits.from_env({**os.environ, **(env or {})}).lock_timeout or None

@@ -15,7 +15,7 @@ from bench.processes import BIN, child_env, timed, timed_with_cpu
 from bench.results import Headline, Section, Target
 from bench.stats import Spread, ratio, ratio_text
 from conventions import logs
-from conventions.testing import run_cli
+from conventions.harness.scratch import run_cli
 
 NUMBER = 5
 TITLE = "No-op migrate at head"

@@ -1,8 +1,8 @@
 """Autogenerate that writes house migrations and sees changes of allowed values.
 
 Importing this package registers, in Alembic's global registries (env.py's
-``conventions.environment`` imports it for every Alembic command, and ``status``'s
-drift check through :func:`conventions.drift.load_comparators`; ``import conventions``
+``conventions.runtime.environment`` imports it for every Alembic command, and ``status``'s
+drift check through :func:`conventions.reports.drift.load_comparators`; ``import conventions``
 does not, so the models and read-only commands stay light):
 
 - comparators (:mod:`~conventions.autogen.compare`) that compare a ``Choice`` column's
@@ -16,7 +16,7 @@ does not, so the models and read-only commands stay light):
 - the post-write hook ``house_unused_imports`` (:mod:`~conventions.autogen.imports`).
 
 :func:`refuse_enums` is the ``process_revision_directives`` step that keeps any
-Enum type out of a written migration; ``conventions.environment`` chains it.
+Enum type out of a written migration; ``conventions.runtime.environment`` chains it.
 """
 
 from conventions.autogen import compare, imports, render, render_safe

@@ -17,8 +17,8 @@ from alembic.operations.ops import DropConstraintOp
 from sqlalchemy import Column
 from sqlalchemy.sql.elements import conv
 
-from conventions.catalog import parse_literal
 from conventions.choice import Choice, constraint_name
+from conventions.db.catalog import parse_literal
 from conventions.errors import InvalidChoices
 from conventions.ops.choice_ops import AddChoiceColumnOp, AlterChoicesOp, DropChoiceColumnOp
 

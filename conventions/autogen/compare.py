@@ -50,8 +50,8 @@ from conventions.autogen.changes import (
 )
 from conventions.autogen.live import LiveChoice, live_table
 from conventions.autogen.tables import house_create_table, house_recreate_table
-from conventions.catalog import parse_literal
 from conventions.choice import Choice
+from conventions.db.catalog import parse_literal
 
 CONTINUE = PriorityDispatchResult.CONTINUE
 STOP = PriorityDispatchResult.STOP

@@ -2,8 +2,8 @@
 
 Alembic reflects CHECK constraints as text and compares them, when asked at all, by
 name. Autogenerate needs the *set* a CHECK allows, so this reads the live definition
-(``pg_get_constraintdef`` of ``ck_<table>_<column>``, via :mod:`conventions.catalog`)
-and parses it with :mod:`conventions.check_parser`, which understands the
+(``pg_get_constraintdef`` of ``ck_<table>_<column>``, via :mod:`conventions.db.catalog`)
+and parses it with :mod:`conventions.db.check_parser`, which understands the
 ``= ANY (ARRAY[…])`` form PostgreSQL turns ``IN (…)`` into, quotes and escapes.
 
 Reads are cached per autogenerate run: per table, one ``to_regclass`` and one query
@@ -18,8 +18,8 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy.engine import Connection
 
-from conventions import catalog
 from conventions.choice import constraint_name
+from conventions.db import catalog
 
 
 @dataclass(frozen=True)

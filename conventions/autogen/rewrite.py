@@ -7,7 +7,7 @@ turns into one): plain autogenerate would write ``CREATE TYPE … AS ENUM`` into
 migration. :func:`refuse_enums` stops the revision instead, naming every such column
 and the fix, so no such file is ever written — nor passed by ``alembic check``.
 
-``process_revision_directives`` in :mod:`conventions.environment` runs it before the
+``process_revision_directives`` in :mod:`conventions.runtime.environment` runs it before the
 house file naming, via :func:`chain`.
 """
 

@@ -23,8 +23,8 @@ from sqlalchemy import column as sa_column
 from sqlalchemy.schema import DefaultClause
 from sqlalchemy.sql.elements import conv
 
-from conventions.check_parser import parse_choice_check
 from conventions.choice import Choice, constraint_name
+from conventions.db.check_parser import parse_choice_check
 
 
 class ChoiceCheck(CheckConstraint):

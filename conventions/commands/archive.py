@@ -17,13 +17,19 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from conventions import logs
-from conventions.archive_store import Restored, archives, purge, restore, restore_order
-from conventions.connect import connected
+from conventions.db.connect import connected
 from conventions.errors import ArchiveError
-from conventions.failures import DEADLOCK, RETRYABLE, sqlstate
-from conventions.limits import LOCK_RETRIES, LOCK_TIMEOUT, STATEMENT_TIMEOUT, Limits, pg_duration
-from conventions.migrator_lock import locked
 from conventions.result_stream import others_to_stderr
+from conventions.runtime.archive_store import Restored, archives, purge, restore, restore_order
+from conventions.runtime.explain import DEADLOCK, RETRYABLE, sqlstate
+from conventions.runtime.limits import (
+    LOCK_RETRIES,
+    LOCK_TIMEOUT,
+    STATEMENT_TIMEOUT,
+    Limits,
+    pg_duration,
+)
+from conventions.runtime.migrator_lock import locked
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

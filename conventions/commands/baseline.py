@@ -7,10 +7,10 @@ import argparse
 from alembic.script import ScriptDirectory
 
 from conventions import logs
-from conventions.alembic_config import alembic_config
-from conventions.migrator_lock import locked
-from conventions.repair import baseline
-from conventions.status import load_metadata
+from conventions.project.alembic_config import alembic_config
+from conventions.reports.status import load_metadata
+from conventions.runtime.migrator_lock import locked
+from conventions.runtime.repair import baseline
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

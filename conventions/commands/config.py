@@ -13,10 +13,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conventions.config_keys import KEYS
-from conventions.project_config import TABLE, Setting, lookup, project_table
+from conventions.db.settings import configured_url, mask, project_root
+from conventions.project.config import TABLE, Setting, lookup, project_table
+from conventions.project.config_keys import KEYS
 from conventions.result_stream import others_to_stderr
-from conventions.settings import configured_url, mask, project_root
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -47,10 +47,10 @@ def _flatten(table: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 
 def _layout(root: Path) -> list[Setting]:
-    from conventions.project_layout import layout
+    from conventions.project.layout import layout
 
     found = layout(root)
-    from conventions.project_layout import ini_file
+    from conventions.project.layout import ini_file
 
     ini = ini_file(root)
     where = _rel(ini, root) if ini is not None else "pyproject.toml [tool.alembic]"

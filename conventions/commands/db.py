@@ -6,8 +6,9 @@ import argparse
 import os
 import shutil
 
-from conventions import embedded, logs
-from conventions.settings import configured_url, database_url, mask, project_root
+from conventions import logs
+from conventions.db import embedded
+from conventions.db.settings import configured_url, database_url, mask, project_root
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

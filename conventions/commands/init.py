@@ -17,9 +17,10 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from conventions import env_rewrite, logs
-from conventions.project_layout import has_alembic_config, layout
-from conventions.settings import project_root
+from conventions import logs
+from conventions.db.settings import project_root
+from conventions.project import env_rewrite
+from conventions.project.layout import has_alembic_config, layout
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -157,7 +158,7 @@ def _harness_table(root: Path) -> None:
     try:
         from alembic.script import ScriptDirectory
 
-        from conventions.alembic_config import alembic_config
+        from conventions.project.alembic_config import alembic_config
 
         heads = ScriptDirectory.from_config(alembic_config(root)).get_heads()
     except Exception as err:  # revisions that need the app to import: say what to add

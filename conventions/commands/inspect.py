@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from conventions.connect import connected
-from conventions.inspect import inspect_table, render
+from conventions.db.connect import connected
+from conventions.reports.table import inspect_table, render
 from conventions.result_stream import others_to_stderr
 
 

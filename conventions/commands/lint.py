@@ -17,8 +17,8 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from conventions.db.settings import project_root
 from conventions.lint.config import LintConfig, LintConfigError
-from conventions.settings import project_root
 
 DEFAULT_MODELS = "app.models"
 

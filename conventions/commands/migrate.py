@@ -6,7 +6,7 @@ import argparse
 
 from alembic import command
 
-from conventions.alembic_config import alembic_config
+from conventions.project.alembic_config import alembic_config
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -91,11 +91,11 @@ def _logs_to_stderr() -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from conventions.db.settings import database_url, mask, project_root
     from conventions.harness.project import Project
     from conventions.plan import gate, sizes
     from conventions.plan.run import Request, make_plan, read_target
     from conventions.plan.scratch import scratch_server_url
-    from conventions.settings import database_url, mask, project_root
 
     root = project_root()
     if args.export_stats is not None:

@@ -7,9 +7,9 @@ import argparse
 from alembic.script import ScriptDirectory
 
 from conventions import logs
-from conventions.alembic_config import alembic_config
-from conventions.migrator_lock import locked
-from conventions.repair import repair
+from conventions.project.alembic_config import alembic_config
+from conventions.runtime.migrator_lock import locked
+from conventions.runtime.repair import repair
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

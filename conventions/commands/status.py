@@ -11,16 +11,16 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from conventions import logs
-from conventions.alembic_config import alembic_config
-from conventions.connect import connected
+from conventions.db.connect import connected
+from conventions.db.settings import mask, project_root, project_url
 from conventions.errors import NotPostgreSQL
-from conventions.history import HistoryRow
-from conventions.project_env import HandOver, capture
-from conventions.project_metadata import configured_reference, first, from_reference
+from conventions.history.records import HistoryRow
+from conventions.project.alembic_config import alembic_config
+from conventions.project.env_capture import HandOver, capture
+from conventions.project.metadata import configured_reference, first, from_reference
+from conventions.project.script_errors import project_code_error
+from conventions.reports.status import Status, read_status
 from conventions.result_stream import others_to_stderr
-from conventions.script_errors import project_code_error
-from conventions.settings import mask, project_root, project_url
-from conventions.status import Status, read_status
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

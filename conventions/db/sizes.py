@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
-from conventions.sqltext import PROBE, qualified
+from conventions.db.sqltext import PROBE, qualified
 
 
 @dataclass(frozen=True)

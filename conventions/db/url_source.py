@@ -89,7 +89,7 @@ def _from_environment(key: str, raw: str) -> GivenUrl:
 
 
 def _from_pyproject(root: Path) -> GivenUrl | None:
-    from conventions.project_config import lookup
+    from conventions.project.config import lookup
 
     setting = lookup(MIGRATION_SETTING, root=root)
     if setting.value is None:

@@ -21,9 +21,9 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.pool import NullPool
 
+from conventions.db.settings import database_url
 from conventions.harness.project import Project
-from conventions.settings import database_url
-from conventions.testing import connect
+from conventions.harness.scratch import connect
 
 #: libpq options for every harness connection: scratch data need not wait for fsync.
 FAST_OPTIONS = "-c synchronous_commit=off"

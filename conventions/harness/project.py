@@ -15,9 +15,9 @@ from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy.engine import URL, Connection
 
-from conventions.alembic_config import alembic_config
-from conventions.settings import project_root
-from conventions.testing import url_text
+from conventions.db.settings import project_root
+from conventions.harness.scratch import url_text
+from conventions.project.alembic_config import alembic_config
 
 
 @dataclass

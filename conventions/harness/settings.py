@@ -4,7 +4,7 @@ A long real history needs a few facts only its team knows: which tables the
 generated rows must leave alone (a data migration that a made-up value would
 break), which native ENUMs are legacy, which revisions are known to be one-way
 (and why), which data a revision is meant to change. They live in the project's
-configuration, read through :mod:`conventions.project_config` like every other
+configuration, read through :mod:`conventions.project.config` like every other
 setting, and a test suite can reshape them in Python by overriding the
 ``migration_harness_settings`` fixture (see :mod:`conventions.harness.plugin`).
 
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from conventions.errors import ConventionsError
-from conventions.project_config import TABLE, lookup
+from conventions.project.config import TABLE, lookup
 
 SECTION = "harness"
 #: a table's intended change: the listed columns' values, or every row ("rows")

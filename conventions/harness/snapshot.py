@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 #: fnmatch patterns: a bare name is a schema, ``schema.table`` a table (and all it owns).
-#: The runtime's own schemas (``conventions.history.BOOKKEEPING_SCHEMAS``) come first.
+#: The runtime's own schemas (``conventions.history.records.BOOKKEEPING_SCHEMAS``) come first.
 IGNORED: tuple[str, ...] = (
     "migration_meta",  # the runtime's history, lock and archive index: grows on every step
     "migration_archive",  # where a downgrade keeps the data it drops (the archive rule)

@@ -6,7 +6,7 @@ is every code), ``per-file-ignores`` (glob → codes), the ``paths`` a run with 
 PATH reads besides the migration directories (default ``app/models``), and where
 the ``baseline`` file lives. ``--models`` imports ``[tool.conventions] metadata``
 (``module`` or ``module:attr``, the key ``conventions init`` writes) by default.
-Every key reads through :func:`conventions.project_config.lookup`, so the
+Every key reads through :func:`conventions.project.config.lookup`, so the
 environment overrides it and ``python -m conventions config`` can say where each
 value came from::
 
@@ -34,7 +34,7 @@ from typing import Any
 
 from conventions.errors import LintError
 from conventions.lint.codes import PREFIX, RULES
-from conventions.project_config import TABLE, lookup
+from conventions.project.config import TABLE, lookup
 
 SECTION = "lint"
 DEFAULT_BASELINE = ".conventions-lint-baseline.json"

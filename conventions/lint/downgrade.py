@@ -1,7 +1,7 @@
 """HSE013: a migration's ``downgrade()`` that loses data the archive never sees.
 
 On a downgrade the runtime archives what ``op.drop_column`` and ``op.drop_table``
-remove (``conventions.archive``), which is what lets the README promise that a
+remove (``conventions.runtime.archive``), which is what lets the README promise that a
 rollback never silently loses data. Raw SQL bypasses it — ``DROP TABLE``,
 ``ALTER TABLE … DROP [COLUMN]``, ``DELETE FROM``, ``TRUNCATE``, ``DROP SCHEMA``,
 ``DROP TYPE/DOMAIN … CASCADE`` (it drops the columns of that type), a column

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conventions.checksums import file_checksum
 from conventions.errors import ManifestMalformed
+from conventions.history.checksums import file_checksum
 from conventions.lint.report import Finding, display_path
 
 MANIFEST_NAME = "SHA256SUMS"
@@ -43,13 +43,13 @@ class Verdict:
 
 
 def versions_dir(root: Path) -> Path:
-    """Return the project's first version location (see :mod:`conventions.project_layout`)."""
+    """Return the project's first version location (see :mod:`conventions.project.layout`)."""
     return version_dirs(root)[0]
 
 
 def version_dirs(root: Path) -> list[Path]:
     """Return every version location; each keeps its own SHA256SUMS."""
-    from conventions.project_layout import layout
+    from conventions.project.layout import layout
 
     return list(layout(root).version_locations)
 

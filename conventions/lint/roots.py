@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from conventions.errors import LintError
-from conventions.project_config import lookup
+from conventions.project.config import lookup
 
 KEY = "lint.src"
 ENV = "CONVENTIONS_LINT_SRC"

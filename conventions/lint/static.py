@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
+from conventions.db.settings import project_root
 from conventions.lint import downgrade, sql, syntax
 from conventions.lint.facts import ModuleFacts, dotted, gather
 from conventions.lint.names import (
@@ -34,7 +35,6 @@ from conventions.lint.references import MAP, visit
 from conventions.lint.report import Comments, Finding, Position, display_path, suppressed
 from conventions.lint.roots import source_roots
 from conventions.lint.typing_rules import Candidate, mapped_candidate
-from conventions.settings import project_root
 
 SUFFIXES = (".py", ".sql")
 

@@ -23,7 +23,7 @@ change_column_type        in place when no rewrite is needed, else refused with 
 
 Each op object (``…_ops``) holds its arguments and its ``reverse()``; each
 implementation (``…_impl`` or the bottom of the same module) runs it online or
-prints it offline. Catalog checks live in :mod:`conventions.catalog`.
+prints it offline. Catalog checks live in :mod:`conventions.db.catalog`.
 """
 
 from conventions.ops import (

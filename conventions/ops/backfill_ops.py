@@ -14,10 +14,9 @@ from typing import Any
 
 from alembic.operations import MigrateOperation, Operations
 
-from conventions import commits
 from conventions.errors import ConventionsError
-from conventions.limits import Limits
 from conventions.ops.runner import OpRunner, primary_key
+from conventions.runtime import commits
 from conventions.runtime.backfill import (
     Backfiller,
     BackfillPlan,
@@ -26,6 +25,7 @@ from conventions.runtime.backfill import (
     offline_script,
     values_sql,
 )
+from conventions.runtime.limits import Limits
 from conventions.runtime.safety_checks import sql_of
 
 DEFAULT_BATCH = 5_000

@@ -12,13 +12,14 @@ from collections.abc import Sequence
 
 from alembic.operations import Operations
 
-from conventions import catalog, logs, preflight
+from conventions import logs
 from conventions.choice import check_values, constraint_name
+from conventions.db import catalog, preflight
+from conventions.db.sqltext import fit_name, ident, qualified
 from conventions.errors import DefinitionConflict
 from conventions.ops.choice_impl import check_sql, preflight_values, rejected, same_set
 from conventions.ops.choice_ops import AlterChoicesOp
 from conventions.ops.runner import OpRunner
-from conventions.sqltext import fit_name, ident, qualified
 
 
 @Operations.implementation_for(AlterChoicesOp)

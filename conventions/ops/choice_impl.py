@@ -12,12 +12,13 @@ from collections.abc import Sequence
 
 from alembic.operations import Operations
 
-from conventions import catalog, logs, preflight
+from conventions import logs
 from conventions.choice import constraint_name
+from conventions.db import catalog, preflight
+from conventions.db.sqltext import ident, literal, literal_list, qualified
 from conventions.errors import ConstraintViolation, DefinitionConflict
 from conventions.ops.choice_ops import AddChoiceColumnOp, DropChoiceColumnOp
 from conventions.ops.runner import OpRunner
-from conventions.sqltext import ident, literal, literal_list, qualified
 
 
 def check_sql(column: str, values: Sequence[str]) -> str:

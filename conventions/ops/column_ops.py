@@ -14,7 +14,8 @@ from alembic.operations import MigrateOperation, Operations
 from alembic.operations.ops import DropColumnOp
 from sqlalchemy import Column
 
-from conventions import catalog, logs
+from conventions import logs
+from conventions.db import catalog
 from conventions.ops.runner import OpRunner
 from conventions.ops.table_offline import add_offline
 from conventions.ops.table_sync import sync_table

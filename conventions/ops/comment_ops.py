@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from alembic.operations import MigrateOperation, Operations
 
-from conventions import catalog, logs
+from conventions import logs
+from conventions.db import catalog
+from conventions.db.sqltext import ident, literal, qualified
 from conventions.errors import DefinitionConflict
 from conventions.ops.runner import OpRunner
-from conventions.sqltext import ident, literal, qualified
 
 
 @Operations.register_operation("add_comment")

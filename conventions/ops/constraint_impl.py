@@ -12,12 +12,13 @@ from collections.abc import Callable
 from alembic.operations import Operations
 from sqlalchemy.schema import AddConstraint, CheckConstraint, ForeignKeyConstraint
 
-from conventions import catalog, logs, preflight
+from conventions import logs
+from conventions.db import catalog, preflight
+from conventions.db.sqltext import ident, qualified
 from conventions.errors import DefinitionConflict
 from conventions.ops.constraint_ops import AddCheckConstraintOp, AddForeignKeyOp
 from conventions.ops.runner import OpRunner, compile_text, object_name
 from conventions.ops.shadow import check_columns, normalised_check
-from conventions.sqltext import ident, qualified
 
 _ACTIONS = {None: "a", "NO ACTION": "a", "RESTRICT": "r", "CASCADE": "c", "SET NULL": "n"}
 _ACTIONS["SET DEFAULT"] = "d"

@@ -14,11 +14,12 @@ from alembic.operations.ops import DropIndexOp
 from sqlalchemy import Index
 from sqlalchemy.schema import CreateIndex
 
-from conventions import catalog, logs
+from conventions import logs
+from conventions.db import catalog
+from conventions.db.sqltext import qualified
 from conventions.errors import DefinitionConflict
 from conventions.ops.runner import OpRunner, compile_text, object_name
 from conventions.ops.shadow import normalised_index
-from conventions.sqltext import qualified
 
 
 @Operations.register_operation("add_index")

@@ -15,10 +15,11 @@ from typing import Any
 
 from alembic.operations import MigrateOperation, Operations
 
-from conventions import catalog, logs, preflight
+from conventions import logs
+from conventions.db import catalog, preflight
+from conventions.db.sqltext import fit_name, ident, qualified
 from conventions.errors import DefinitionConflict
 from conventions.ops.runner import OpRunner, primary_key
-from conventions.sqltext import fit_name, ident, qualified
 
 NULL_HINTS = (
     "Fill those rows first: op.backfill(table, set={column: value}, where='column IS NULL') "

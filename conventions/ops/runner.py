@@ -19,10 +19,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ClauseElement
 
-from conventions import catalog, commits, logs
+from conventions import logs
+from conventions.db import catalog
+from conventions.db.preflight import Rejected
+from conventions.db.sqltext import fit_name, ident, qualified
 from conventions.errors import ColumnMissing, NotPostgreSQL, RelationMissing
-from conventions.preflight import Rejected
-from conventions.sqltext import fit_name, ident, qualified
+from conventions.runtime import commits
 
 # Compiling with a "named" paramstyle leaves "%" alone, so compiled text is the
 # statement itself; run() escapes it once for whatever driver executes it.
@@ -46,7 +48,7 @@ def object_name(item: Any) -> str:
 def primary_key(conn: Connection, oid: int) -> list[str]:
     """The primary key's columns in key order (the archive's query; loaded on first use so
     that importing the op classes, as the read-only drift check does, loads no runtime)."""
-    from conventions.archive import primary_key as archived_key
+    from conventions.runtime.archive import primary_key as archived_key
 
     return archived_key(conn, oid)
 
@@ -128,7 +130,7 @@ class OpRunner:
         (so a crash afterwards leaves it applied — every house op converges when run
         again), each statement in the block commits on its own, and a fresh
         transaction begins after it. The first such statement is noted
-        (:mod:`conventions.commits`) so a later failure of the step is reported as
+        (:mod:`conventions.runtime.commits`) so a later failure of the step is reported as
         partly applied, not rolled back. Offline it prints ``COMMIT;`` … ``BEGIN;``. When
         the caller owns the transaction (a connection handed to Alembic already inside
         one), leaving it is impossible: the block runs in place, with a warning.

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from conventions import catalog
+from conventions.db import catalog
 
 
 @contextmanager

@@ -21,8 +21,8 @@ from sqlalchemy.schema import (
     PrimaryKeyConstraint,
 )
 
+from conventions.db.sqltext import ident, literal, qualified
 from conventions.ops.runner import OpRunner, compile_text, object_name
-from conventions.sqltext import ident, literal, qualified
 
 
 def sync_offline(run: OpRunner, table: Table) -> None:

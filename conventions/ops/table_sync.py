@@ -18,12 +18,13 @@ from alembic.operations import MigrateOperation, Operations
 from alembic.operations.ops import CreateTableOp, DropTableOp
 from sqlalchemy import Table
 
-from conventions import catalog, logs, preflight
+from conventions import logs
+from conventions.db import catalog, preflight
+from conventions.db.sqltext import qualified
 from conventions.errors import ConstraintViolation, DefinitionConflict
 from conventions.ops.runner import OpRunner
 from conventions.ops.table_compare import compare
 from conventions.ops.table_offline import sync_offline
-from conventions.sqltext import qualified
 
 
 @Operations.register_operation("create_or_sync_table")

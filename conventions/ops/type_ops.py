@@ -17,13 +17,14 @@ from typing import Any
 
 from alembic.operations import MigrateOperation, Operations
 
-from conventions import logs, preflight
+from conventions import logs
+from conventions.db import preflight
 from conventions.db.sizes import table_size
+from conventions.db.sqltext import ident, literal, qualified
 from conventions.db.types import in_place
 from conventions.errors import UnsafeTypeChange
 from conventions.ops.runner import OpRunner
 from conventions.runtime.safety_checks import format_type, sql_of
-from conventions.sqltext import ident, literal, qualified
 
 
 @Operations.register_operation("change_column_type")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from alembic.operations import Operations
 from sqlalchemy.exc import IntegrityError
 
-from conventions import catalog, logs, preflight
+from conventions import logs
+from conventions.db import catalog, preflight
+from conventions.db.sqltext import ident, qualified
 from conventions.errors import DefinitionConflict
 from conventions.ops.not_null_ops import SetNotNullOp, set_not_null_steps
 from conventions.ops.runner import OpRunner, object_name
 from conventions.ops.unique_ops import AddPrimaryKeyOp, AddUniqueConstraintOp
-from conventions.sqltext import ident, qualified
 
 _UNIQUE_VIOLATION = "23505"
 

@@ -15,14 +15,16 @@ from typing import Any
 
 from sqlalchemy import Column, Table
 
-from conventions import catalog, commits, logs
+from conventions import logs
+from conventions.db import catalog
+from conventions.db.sqltext import ident, qualified
 from conventions.db.volatility import volatile_functions
 from conventions.errors import ConventionsError
-from conventions.limits import Limits
 from conventions.ops.backfill_ops import DEFAULT_BATCH as BATCH
 from conventions.ops.backfill_ops import DEFAULT_PAUSE as PAUSE
 from conventions.ops.not_null_ops import SetNotNullOp, set_not_null_steps
 from conventions.ops.runner import OpRunner, primary_key
+from conventions.runtime import commits
 from conventions.runtime.backfill import (
     Backfiller,
     BackfillPlan,
@@ -30,8 +32,8 @@ from conventions.runtime.backfill import (
     key_columns,
     offline_script,
 )
+from conventions.runtime.limits import Limits
 from conventions.runtime.safety_checks import sql_of
-from conventions.sqltext import ident, qualified
 
 
 def volatile_default(run: OpRunner, column: Column[Any]) -> str | None:

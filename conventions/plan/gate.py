@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conventions.errors import InvalidSetting
-from conventions.limits import parse_duration
 from conventions.plan.report import LockPlan, Plan, RevisionPlan, StatementPlan
-from conventions.project_config import lookup
+from conventions.project.config import lookup
+from conventions.runtime.limits import parse_duration
 
 ENV = "CONVENTIONS_PLAN_MAX_BLOCKING"
 DEFAULT = 1.0

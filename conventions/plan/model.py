@@ -36,10 +36,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import URL
 
+from conventions.harness.scratch import connect
 from conventions.plan.probe import Relation
 from conventions.plan.sizes import Size, TargetSizes
 from conventions.plan.tracer import Traced
-from conventions.testing import connect
 
 CALIBRATION_ROWS = 20_000
 _DATA = ("UPDATE", "DELETE", "INSERT", "MERGE", "DO", "CALL", "COPY")

@@ -19,13 +19,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 
+from conventions.db.settings import mask
 from conventions.errors import ConventionsError
 from conventions.harness.databases import ScratchServer, engine_for
 from conventions.harness.project import Project
 from conventions.harness.steps import upgrade_one
 from conventions.plan import model, report, scratch, sizes
 from conventions.plan.tracer import Tracer
-from conventions.settings import mask
 
 
 class ScratchBuildFailed(ConventionsError):
@@ -59,7 +59,7 @@ def read_target(url: URL) -> sizes.TargetSizes:
     try:
         from sqlalchemy.exc import OperationalError
 
-        from conventions.diagnose import connection_error
+        from conventions.db.diagnose import connection_error
 
         try:
             connection = engine.connect()

@@ -21,10 +21,10 @@ from alembic.script import Script
 from sqlalchemy.engine import URL
 
 from conventions import logs
+from conventions.db.settings import parse_url
 from conventions.harness.databases import ScratchServer
 from conventions.harness.project import Project
-from conventions.project_config import lookup
-from conventions.settings import parse_url
+from conventions.project.config import lookup
 
 SCRATCH_ENV = "CONVENTIONS_PLAN_SCRATCH_URL"
 
@@ -34,7 +34,7 @@ def scratch_server_url(root: Path) -> URL:
     setting = lookup("plan.scratch_url", root=root, env=SCRATCH_ENV)
     if setting.value:
         return parse_url(str(setting.value))
-    from conventions import embedded
+    from conventions.db import embedded
 
     return embedded.ensure_running(root / ".pgdata")
 

@@ -25,11 +25,11 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
 
+from conventions.db.sqltext import PROBE
 from conventions.harness.snapshot import IGNORED
 from conventions.plan.locks import mode_name, strength
 from conventions.plan.probe import Probe, Relation, names, probe
 from conventions.plan.watch import LockWatcher, concurrent
-from conventions.sqltext import PROBE
 
 _PENDING = "conventions_plan_pending"
 _QUIET = ("SELECT", "SHOW", "SET", "RESET", "WITH")

@@ -18,7 +18,7 @@ import time
 
 from sqlalchemy.engine import URL
 
-from conventions.testing import connect
+from conventions.harness.scratch import connect
 
 _LOCKS = """
 SELECT l.relation::bigint, l.mode, l.granted, l.locktype FROM pg_locks l

@@ -25,11 +25,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from conventions import logs
+from conventions.db.sqltext import ident, qualified
 from conventions.errors import BackfillFailed
-from conventions.history import SCHEMA
-from conventions.limits import Limits
+from conventions.history.records import SCHEMA
+from conventions.runtime.limits import Limits
 from conventions.runtime.safety_checks import sql_of
-from conventions.sqltext import ident, qualified
 
 STATE = f"{SCHEMA}.backfills"
 _STATE_DDL = (

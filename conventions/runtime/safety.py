@@ -15,7 +15,7 @@ into the script as ``-- WARNING`` comments.
 
 Hooking: Alembic dispatches every operation object to its implementation
 (``Operations.implementation_for``). :func:`install` wraps the implementation in force
-— Alembic's own, or :mod:`conventions.archive`'s for drops — with the check, once per
+— Alembic's own, or :mod:`conventions.runtime.archive`'s for drops — with the check, once per
 operation class. House ops that call plain ones internally run under :func:`house`.
 """
 
@@ -32,14 +32,15 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from conventions import archive, catalog, logs  # archive first: its drops get wrapped
+from conventions import assured, logs
+from conventions.db import catalog
 from conventions.db.sizes import TableSize, table_size
+from conventions.db.sqltext import PROBE, qualified
 from conventions.db.volatility import volatile_functions
 from conventions.errors import DangerousOperation
-from conventions.runtime import assured
+from conventions.runtime import archive  # archive first: its drops get wrapped
 from conventions.runtime.safety_checks import CHECKS, Finding, findings
 from conventions.runtime.safety_config import SafetyConfig, load
-from conventions.sqltext import PROBE, qualified
 
 _inside_house_op: ContextVar[bool] = ContextVar("inside_house_op", default=False)
 _WRAPPED = "_conventions_safety"
@@ -56,7 +57,7 @@ def house() -> Iterator[None]:
 
 
 def config() -> SafetyConfig:
-    from conventions.settings import project_root
+    from conventions.db.settings import project_root
 
     return load(project_root())
 

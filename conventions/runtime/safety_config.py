@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from conventions.errors import InvalidSetting
-from conventions.project_config import Setting, lookup
+from conventions.project.config import Setting, lookup
 
 DEFAULT_THRESHOLD = 10_000
 

@@ -8,7 +8,7 @@ clean preflight means the VALIDATE that follows applies the very same test.
 Each query is one sequential scan under ACCESS SHARE: it blocks no reader or writer
 (it does wait behind a queued ACCESS EXCLUSIVE, like any read). Offending values are
 gathered once, in a materialized CTE, so counting and sampling share that scan.
-Identifiers are quoted (:mod:`conventions.sqltext`); values are bound parameters; a
+Identifiers are quoted (:mod:`conventions.db.sqltext`); values are bound parameters; a
 CHECK condition is SQL by nature and is pasted as the op received it.
 """
 
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
+from conventions.db.sqltext import ident, qualified
 from conventions.errors import ConstraintViolation
-from conventions.sqltext import ident, qualified
 
 DATA_HINTS = (
     "Add a data migration first that moves those rows to an allowed value "

@@ -1,7 +1,7 @@
 """Every ``[tool.conventions]`` setting a project can give: key, variable, default, meaning.
 
 ``python -m conventions config`` prints this table resolved (value and where it came
-from); the features read the same keys through :func:`conventions.project_config.lookup`.
+from); the features read the same keys through :func:`conventions.project.config.lookup`.
 Add a key here when a feature starts reading one, so ``config`` can show it.
 """
 

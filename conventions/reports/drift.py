@@ -1,7 +1,7 @@
 """Drift between the models and the database: what ``alembic check`` finds, readably.
 
 One place defines how models and database are compared, so ``alembic check``,
-``alembic revision --autogenerate`` (via ``conventions.environment``) and
+``alembic revision --autogenerate`` (via ``conventions.runtime.environment``) and
 ``python -m conventions status`` can never disagree. Read-only.
 """
 
@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
-from conventions.history import BOOKKEEPING_SCHEMAS
+from conventions.history.records import BOOKKEEPING_SCHEMAS
 
 # Extra comparisons beyond Alembic's: each takes (connection, metadata) and returns
 # human-readable differences. Issue 6 plugs the choice-value comparison in here (and

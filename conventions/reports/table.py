@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from conventions import catalog
+from conventions.db import catalog
 from conventions.errors import RelationMissing
 
 # PostgreSQL 18 lists NOT NULL as constraints ('n'); nullability is shown per column
@@ -35,7 +35,7 @@ class ColumnInfo:
 
 @dataclass(frozen=True)
 class IndexInfo:
-    """An index as the report shows it (its JSON keys); :mod:`conventions.catalog` reads it."""
+    """An index as the report shows it (its JSON keys); :mod:`conventions.db.catalog` reads it."""
 
     name: str
     definition: str

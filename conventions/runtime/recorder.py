@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from conventions import logs
 from conventions.db.redact import redact
-from conventions.history import ARCHIVE_INDEX, QUALIFIED, SCHEMA, exists
+from conventions.history.records import ARCHIVE_INDEX, QUALIFIED, SCHEMA, exists
 
 _DDL = (
     f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",

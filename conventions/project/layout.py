@@ -37,7 +37,7 @@ def ini_file(root: Path) -> Path | None:
     e.g. ``"zou/migrations/alembic.ini"`` for a package that keeps its migrations
     inside; else ``alembic.ini`` at the root, else Flask-Migrate's ``migrations/``.
     """
-    from conventions.project_config import lookup
+    from conventions.project.config import lookup
 
     named = lookup("alembic_config", root=root, env="CONVENTIONS_ALEMBIC_CONFIG").value
     if named:

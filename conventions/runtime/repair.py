@@ -16,9 +16,11 @@ from alembic.util import CommandError
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
-from conventions import drift, history, recorder
-from conventions.checksums import file_checksum
 from conventions.errors import MultipleHeads, SchemaDrift, UnknownTarget
+from conventions.history import records as history
+from conventions.history.checksums import file_checksum
+from conventions.reports import drift
+from conventions.runtime import recorder
 
 
 def _applied(connection: Connection, script: ScriptDirectory) -> list[Script]:

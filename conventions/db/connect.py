@@ -14,9 +14,9 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
-from conventions.diagnose import connection_error, statement_error
+from conventions.db.diagnose import connection_error, statement_error
+from conventions.db.settings import database_url
 from conventions.errors import ConventionsError
-from conventions.settings import database_url
 
 
 @contextmanager

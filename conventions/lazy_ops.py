@@ -59,7 +59,7 @@ def _placeholder(name: str) -> type:
 
         if is_placeholder(name):  # would call itself forever
             raise ConventionsError(
-                f"op.{name} is listed in conventions.op_names but conventions.ops does not "
+                f"op.{name} is listed in conventions.lazy_ops but conventions.ops does not "
                 "register it.",
                 hints=["Register the operation in conventions/ops or drop the name."],
             )

@@ -21,9 +21,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from conventions.archive import quote
 from conventions.errors import ArchiveError
-from conventions.history import ARCHIVE_INDEX, ARCHIVE_SCHEMA, exists
+from conventions.history.records import ARCHIVE_INDEX, ARCHIVE_SCHEMA, exists
+from conventions.runtime.archive import quote
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ A project's env.py knows things nothing else does: its metadata (often behind an
 factory), its ``include_object`` (views, tables owned elsewhere), its URL (from the
 app's config). ``status`` must see the same as ``alembic check`` does, so instead of
 a second configuration it loads env.py with a capture marker in
-``config.attributes``: :func:`conventions.environment.run` records what it was given
+``config.attributes``: :func:`conventions.env.run` records what it was given
 and returns before it connects or plans anything. ``dont_mutate`` keeps an env.py
 that does not call ``run()`` from creating ``alembic_version``.
 """
@@ -20,9 +20,9 @@ from typing import Any
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 
-from conventions.alembic_config import alembic_config
+from conventions.project.alembic_config import alembic_config
 
-CAPTURE = "conventions.capture"  # the key conventions.environment.run() looks for
+CAPTURE = "conventions.capture"  # the key conventions.env.run() looks for
 
 
 @dataclass

@@ -34,9 +34,7 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from conventions import archive, commits, failures, history, logs, recorder
-from conventions.blockers import BlockerWatch
-from conventions.checksums import file_checksum
+from conventions import assured, logs
 from conventions.db.pooler import pool_mode
 from conventions.db.redact import mask_url as mask
 from conventions.db.server import read_only_reason
@@ -48,11 +46,15 @@ from conventions.errors import (
     TransactionPooler,
     UnsupportedCommand,
 )
-from conventions.limits import Limits, pg_duration
-from conventions.migrator_lock import MigratorLock
-from conventions.progress import Progress, step_name
-from conventions.runtime import assured
-from conventions.status import untracked_tables
+from conventions.history import records as history
+from conventions.history.checksums import file_checksum
+from conventions.reports.status import untracked_tables
+from conventions.runtime import archive, commits, recorder
+from conventions.runtime import explain as failures
+from conventions.runtime.blockers import BlockerWatch
+from conventions.runtime.limits import Limits, pg_duration
+from conventions.runtime.migrator_lock import MigratorLock
+from conventions.runtime.progress import Progress, step_name
 
 StepFn = Callable[[Any, Any], Iterable[Any]]
 

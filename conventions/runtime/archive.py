@@ -10,7 +10,7 @@ schema (a column with the table's primary key, so it can be put back), in the sa
 transaction as the drop: if the downgrade fails, neither happened. Each copy is
 listed in ``migration_meta.archives`` and logged with its row count;
 ``python -m conventions archive list|restore|purge`` manage them
-(``conventions.archive_store``). Upgrades that drop things are deliberate,
+(``conventions.runtime.archive_store``). Upgrades that drop things are deliberate,
 reviewed changes and are not archived.
 """
 
@@ -29,10 +29,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from conventions import logs
+from conventions.db.sqltext import clip_bytes, fit_identifier, qualified
 from conventions.errors import ArchiveError
-from conventions.history import ARCHIVE_INDEX, ARCHIVE_SCHEMA
-from conventions.recorder import ensure_tables
-from conventions.sqltext import clip_bytes, fit_identifier, qualified
+from conventions.history.records import ARCHIVE_INDEX, ARCHIVE_SCHEMA
+from conventions.runtime.recorder import ensure_tables
 
 _MAX_IDENT = 63
 # How an archive column kept as text records the type it came from.

@@ -86,8 +86,8 @@ class Limits:
         cls, environ: Mapping[str, str] | None = None, *, root: Path | None = None
     ) -> Limits:
         """Read each limit: its environment variable, then ``[tool.conventions.lock]``."""
-        from conventions.project_config import lookup
-        from conventions.settings import project_root
+        from conventions.db.settings import project_root
+        from conventions.project.config import lookup
 
         env = os.environ if environ is None else environ
         where = root or project_root()

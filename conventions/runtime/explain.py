@@ -5,7 +5,7 @@ Rolled back is not always the whole story: a step whose ops left the transaction
 step runner passes that statement in as ``committed_before``; then the message says
 "partly applied", never "rolled back" or "nothing was applied".
 
-``conventions.diagnose`` maps a driver error to a house error by SQLSTATE; this
+``conventions.db.diagnose`` maps a driver error to a house error by SQLSTATE; this
 module adds what only the runtime knows: which step, how many attempts, who was
 blocking, and — for a constraint violation — how many existing rows offend and a
 few of them, counted on the rolled-back (unchanged) database.
@@ -21,9 +21,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from conventions import preflight
-from conventions.blockers import Blocker
-from conventions.diagnose import statement_error
+from conventions.db import preflight
+from conventions.db.diagnose import statement_error
 from conventions.errors import (
     ConstraintViolation,
     ConventionsError,
@@ -31,7 +30,8 @@ from conventions.errors import (
     PermissionDenied,
     TableBusy,
 )
-from conventions.limits import LOCK_RETRIES, LOCK_TIMEOUT, STATEMENT_TIMEOUT, Limits
+from conventions.runtime.blockers import Blocker
+from conventions.runtime.limits import LOCK_RETRIES, LOCK_TIMEOUT, STATEMENT_TIMEOUT, Limits
 
 DEADLOCK = "40P01"  # deadlock_detected
 RETRYABLE = {"55P03", DEADLOCK}  # lock_not_available, deadlock_detected
@@ -134,7 +134,7 @@ def explain(
     """Return the house error for step ``name`` failing with ``err`` (already rolled back).
 
     ``committed_before``: the statement before which the step had committed its work
-    (see :mod:`conventions.commits`), or None when the failure left nothing behind.
+    (see :mod:`conventions.runtime.commits`), or None when the failure left nothing behind.
     """
     explained = _explain(err, name, connection=connection, limits=limits)
     if committed_before is None:

@@ -4,12 +4,12 @@ Every house op asks before it acts, so these run on every migration step: each i
 one round trip of an indexed catalog query (``to_regclass`` plus a primary-key probe),
 a few tens of microseconds on the server, where SQLAlchemy's inspector would issue
 several queries and build reflection objects. Names are passed as bound parameters;
-the only text built here is a quoted identifier (:mod:`conventions.sqltext`).
+the only text built here is a quoted identifier (:mod:`conventions.db.sqltext`).
 
-The value-set parser lives in :mod:`conventions.check_parser` and is re-exported
+The value-set parser lives in :mod:`conventions.db.check_parser` and is re-exported
 here because reading a CHECK back is half of comparing one. Questions about the
 rows rather than the schema (how many would a change break?) live in
-:mod:`conventions.preflight`.
+:mod:`conventions.db.preflight`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
-from conventions.check_parser import ChoiceCheck, parse_choice_check, parse_literal
-from conventions.sqltext import ident, qualified
+from conventions.db.check_parser import ChoiceCheck, parse_choice_check, parse_literal
+from conventions.db.sqltext import ident, qualified
 
 __all__ = [
     "ChoiceCheck",

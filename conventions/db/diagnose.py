@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
+from conventions.db.settings import mask
 from conventions.errors import (
     CannotConnect,
     ConstraintViolation,
@@ -18,7 +19,6 @@ from conventions.errors import (
     PermissionDenied,
     RelationMissing,
 )
-from conventions.settings import mask
 
 _CONNECT_HINTS = (
     "Check DATABASE_URL in .env (or the environment); unset it to use the embedded server.",

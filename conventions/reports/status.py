@@ -2,7 +2,7 @@
 
 Read-only by construction: it reads the revision files, ``alembic_version``, the
 history and the catalog, and never imports the runtime that changes the database
-(``conventions.environment`` and friends) — like Django's ``showmigrations`` uses
+(``conventions.runtime.environment`` and friends) — like Django's ``showmigrations`` uses
 the loader and recorder, never the executor.
 """
 
@@ -16,8 +16,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 
-from conventions import drift, history
-from conventions.history import ARCHIVE_INDEX, BOOKKEEPING_SCHEMAS, HistoryRow
+from conventions.history import records as history
+from conventions.history.records import ARCHIVE_INDEX, BOOKKEEPING_SCHEMAS, HistoryRow
+from conventions.reports import drift
 
 _SYSTEM = ("pg_catalog", "information_schema", "pg_toast", *BOOKKEEPING_SCHEMAS)
 
@@ -99,10 +100,10 @@ class Status:
 def load_metadata(module_name: str) -> MetaData:
     """Return the MetaData a models module registers (``module`` or ``module:attr``).
 
-    See :mod:`conventions.project_metadata`: a MetaData, a declarative base, a
+    See :mod:`conventions.project.metadata`: a MetaData, a declarative base, a
     registry or a Flask-SQLAlchemy ``db`` all count.
     """
-    from conventions.project_metadata import first, from_reference
+    from conventions.project.metadata import first, from_reference
 
     return first(from_reference(module_name))
 

@@ -180,11 +180,11 @@ def locked(*, application: str) -> Iterator[tuple[Engine, Connection]]:
     change the database too, so they queue behind a running migration like another
     migrator would.
     """
-    from conventions.connect import connected
+    from conventions.db.connect import connected
     from conventions.db.redact import mask_url
     from conventions.db.server import read_only_reason
     from conventions.errors import DatabaseReadOnly
-    from conventions.limits import Limits
+    from conventions.runtime.limits import Limits
 
     with connected(application=application) as (engine, connection):
         database = engine.url.database or "?"

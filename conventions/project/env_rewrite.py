@@ -4,7 +4,7 @@ Two shapes are edited, both the way their generators wrote them: Alembic's ``gen
 template and Flask-Migrate's (both end with ``if context.is_offline_mode():
 run_migrations_offline() else: run_migrations_online()``), and an online-only env.py
 ending with a bare ``run_migrations_online()``. That final dispatch is
-replaced by one call to :func:`conventions.environment.run`, handing over the
+replaced by one call to :func:`conventions.env.run`, handing over the
 metadata and the keywords their ``context.configure(...)`` in
 ``run_migrations_online`` passed, so their include_object and friends keep working.
 Anything else — a dispatch written another way, a configure() keyword that names a
@@ -17,8 +17,8 @@ import ast
 from dataclasses import dataclass
 
 MARKER = "# house-migrations: the house runtime runs every Alembic command (conventions init)"
-IMPORT = "from conventions.environment import run as house_run"
-# Keywords the house runtime sets itself (conventions.environment._HOUSE_OWNED) or that
+IMPORT = "from conventions.env import run as house_run"
+# Keywords the house runtime sets itself (conventions.env._HOUSE_OWNED) or that
 # only the offline/online branches they replace needed.
 _DROPPED = {
     "connection",
@@ -38,7 +38,7 @@ class Refusal:
 
 
 def already_wired(source: str) -> bool:
-    return "conventions.environment" in source
+    return "conventions.env import" in source or "conventions.environment import" in source
 
 
 def by_hand(metadata: str = "target_metadata", extra: str = "") -> str:

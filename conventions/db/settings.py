@@ -36,7 +36,7 @@ def project_root(start: Path | None = None) -> Path:
 
     ``CONVENTIONS_ROOT`` wins, so a test can point the tools at a scratch project.
     """
-    from conventions.project_layout import has_alembic_config
+    from conventions.project.layout import has_alembic_config
 
     explicit = os.environ.get("CONVENTIONS_ROOT")
     if explicit:
@@ -130,7 +130,7 @@ def database_url(root: Path | None = None) -> URL:
         except DatabaseUrlError as err:
             hints = [*err.hints, f"It came from {given.origin}."]
             raise DatabaseUrlError(err.message, hints=hints) from None
-    from conventions import embedded
+    from conventions.db import embedded
 
     return embedded.ensure_running(root / ".pgdata")
 

@@ -6,15 +6,15 @@ from pathlib import Path
 
 from alembic.config import Config
 
-from conventions import project_layout
-from conventions.settings import project_root
+from conventions.db.settings import project_root
+from conventions.project import layout as project_layout
 
 
 def alembic_config(root: Path | None = None, *, url: str | None = None) -> Config:
     """Return the project's Alembic config; ``url`` overrides DATABASE_URL resolution.
 
     The project's own ``script_location`` and ``version_locations`` (alembic.ini or
-    ``[tool.alembic]``) are kept: see :mod:`conventions.project_layout`.
+    ``[tool.alembic]``) are kept: see :mod:`conventions.project.layout`.
     """
     config = project_layout.config(root or project_root())
     if url is not None:

@@ -3,7 +3,7 @@
 Projects hand their models over as a ``MetaData``, a declarative base
 (``Base.metadata``), a ``registry``, or a Flask-SQLAlchemy ``db`` object
 (``db.metadata``); ``[tool.conventions] metadata = "pkg.module:attr"`` names one in
-configuration. env.py's :func:`conventions.environment.run`, ``status`` and
+configuration. env.py's :func:`conventions.env.run`, ``status`` and
 ``lint --models`` all resolve it here, so they agree on what "the models" are.
 
 Module globals are read from ``vars(module)`` and classified by ``type(value)``,
@@ -112,7 +112,7 @@ def from_reference(reference: str) -> Target:
 
 def configured_reference(root: Path) -> str | None:
     """Return ``[tool.conventions] metadata`` (CONVENTIONS_METADATA over it), if set."""
-    from conventions.project_config import lookup
+    from conventions.project.config import lookup
 
     value = lookup("metadata", root=root, env="CONVENTIONS_METADATA").value
     return str(value) if value else None

@@ -4,7 +4,7 @@ The table lives in its own schema (``migration_meta.history``, like Atlas keeps
 ``atlas_schema_revisions``) so the application's ``public`` schema holds only the
 application's tables plus Alembic's ``alembic_version``: model/database drift checks
 and catalog snapshots need not know about it. Writing rows is
-``conventions.recorder``'s job; this module only reads, so ``status`` can use it.
+``conventions.runtime.recorder``'s job; this module only reads, so ``status`` can use it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from conventions.checksums import file_checksum
+from conventions.history.checksums import file_checksum
 
 SCHEMA = "migration_meta"
 HISTORY_TABLE = "history"

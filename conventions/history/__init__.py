@@ -1,0 +1,1 @@
+"""The migration history: the bookkeeping schema, reading it, checksums."""

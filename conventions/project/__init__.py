@@ -1,0 +1,1 @@
+"""What a project keeps on disk: settings, migration layout, env.py, metadata."""
