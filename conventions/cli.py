@@ -19,6 +19,7 @@ from alembic.util import CommandError
 
 from conventions import logs
 from conventions.db.redact import redact, redacted_streams
+from conventions.errors import ConventionsError
 from conventions.tracebacks import traceback_requested
 
 # name -> (module, one-line help). Keep in step with README's command list.
@@ -102,10 +103,10 @@ def _failed(err: BaseException, message: str, *, as_json: bool) -> int:
 def error_document(err: BaseException, message: str) -> dict[str, Any]:
     """Describe an error for ``--json`` callers: its kind, message and hints (masked)."""
     hints = list(getattr(err, "hints", ()))
-    first = getattr(err, "message", None)
+    headline = err.headline() if isinstance(err, ConventionsError) else message.split("\n  → ")[0]
     return {
         "type": type(err).__name__,
-        "message": redact(first if isinstance(first, str) else message.split("\n  → ")[0]),
+        "message": redact(headline),
         "hints": [redact(hint) for hint in hints],
     }
 

@@ -4,31 +4,129 @@ Every error subclasses Alembic's ``CommandError`` so that ``alembic upgrade`` ru
 directly prints ``FAILED: <message>`` instead of a traceback, and our own CLI can
 catch the whole family in one place (``conventions.cli.main``). Each error carries
 the identifiers it is about, so tests and callers need not parse the message.
+
+An error renders from its fields in ``__str__`` (as pytest-alembic's failures do):
+nothing edits a message after the error is built. What the failure left in the
+database is a field too: the operation that raised says whether it changed nothing
+(``unchanged``); the step runner, which alone knows whether the migration's work was
+rolled back or partly committed, sets the ``outcome`` (``in_migration``). The
+sentences that say so are written here, once.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
+from typing import Self
 
 from alembic.util import CommandError
 
 from conventions.db.redact import redact
 
 
-class ConventionsError(CommandError):
-    """Base class: a message saying what happened, why, and what to do next."""
+class Outcome(enum.Enum):
+    """What a failed migration left behind, as the step runner knows it."""
 
-    def __init__(self, message: str, *, hints: Sequence[str] = ()) -> None:
+    ROLLED_BACK = "rolled back"
+    """The step's transaction was rolled back: nothing of the migration stays."""
+    PARTLY_APPLIED = "partly applied"
+    """Work before ``committed_before`` was committed (a house op had to leave the
+    transaction); the rest was rolled back."""
+    NOT_STARTED = "not started"
+    """The runtime's own bookkeeping failed before any migration ran."""
+
+
+CONVERGE = (
+    "The house ops converge when re-run — fix the cause and run it again. Plain op.* calls "
+    "before that point run again too: guard them, or use the house op."
+)
+
+
+class ConventionsError(CommandError):
+    """Base class: a message saying what happened, why, and what to do next.
+
+    ``message`` says what happened; ``unchanged`` that the raising operation changed
+    nothing (it checked before any DDL); ``details`` is text shown after that sentence
+    (a definition listing); ``hints`` what to do. ``outcome``, ``migration`` and
+    ``committed_before`` are set by :meth:`in_migration` once a step has failed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hints: Sequence[str] = (),
+        unchanged: bool = False,
+        details: str = "",
+    ) -> None:
         self.message = message
-        self.hints = tuple(hints)
-        super().__init__(self.render())
+        self.own_hints = tuple(hints)
+        self.unchanged = unchanged
+        self.details = details
+        self.outcome: Outcome | None = None
+        self.migration: str | None = None
+        self.committed_before: str | None = None
+        super().__init__(message)
+
+    def in_migration(self, migration: str, *, committed_before: str | None = None) -> Self:
+        """Say that migration step ``migration`` failed with this error (already rolled back).
+
+        ``committed_before``: the statement before which the step had committed its
+        work (:mod:`conventions.runtime.commits`), or None when nothing of it stays.
+        """
+        self.migration = migration
+        self.committed_before = committed_before
+        self.outcome = Outcome.ROLLED_BACK if committed_before is None else Outcome.PARTLY_APPLIED
+        return self
+
+    def before_any_migration(self) -> Self:
+        """Say that the runtime's bookkeeping failed before any migration ran."""
+        self.outcome = Outcome.NOT_STARTED
+        return self
+
+    @property
+    def hints(self) -> tuple[str, ...]:
+        """What to do next: how to resume a partly applied migration first, then the rest."""
+        if self.outcome is Outcome.PARTLY_APPLIED:
+            return (CONVERGE, *self.own_hints)
+        return self.own_hints
+
+    def unchanged_sentence(self) -> str:
+        """Say the raising operation changed nothing — of itself only, once work was committed."""
+        if not self.unchanged:
+            return ""
+        if self.outcome is Outcome.PARTLY_APPLIED:
+            return "That operation changed nothing."
+        return "Nothing was changed."
+
+    def headline(self) -> str:
+        """The paragraph without hints: where it failed, what happened, what it left."""
+        text = " ".join(part for part in (self.message, self.unchanged_sentence()) if part)
+        text += self.details
+        if self.outcome is Outcome.ROLLED_BACK:
+            return f"Migration {self.migration} failed and was rolled back: {text}"
+        if self.outcome is Outcome.PARTLY_APPLIED:
+            return (
+                f"Migration {self.migration} failed and was partly applied (work before "
+                f"{self.committed_before} was committed): {text}"
+            )
+        if self.outcome is Outcome.NOT_STARTED:
+            return (
+                "Before running any migration, the runtime's bookkeeping (alembic_version, "
+                f"schema migration_meta) failed; nothing was applied. {text}"
+            )
+        return text
 
     def render(self) -> str:
         # Every error is shown somewhere (console, alembic's FAILED:, history, JSON):
         # masking here means no caller has to remember to.
-        if not self.hints:
-            return redact(self.message)
-        return redact(self.message + "\n" + "\n".join(f"  → {hint}" for hint in self.hints))
+        hints = self.hints
+        if not hints:
+            return redact(self.headline())
+        return redact(self.headline() + "\n" + "\n".join(f"  → {hint}" for hint in hints))
+
+    def __str__(self) -> str:
+        return self.render()
 
 
 class DatabaseUrlError(ConventionsError):
@@ -72,23 +170,28 @@ class ConstraintViolation(ConventionsError):
         count: int | None = None,
         samples: Sequence[object] = (),
         hints: Sequence[str] = (),
+        unchanged: bool = False,
     ) -> None:
         self.table = table
         self.column = column
         self.count = count
         self.samples = tuple(samples)
-        super().__init__(message, hints=hints)
+        super().__init__(message, hints=hints, unchanged=unchanged)
 
 
 class DefinitionConflict(ConventionsError):
     """An object already exists with a different definition; skipping would hide drift."""
 
-    def __init__(self, message: str, *, name: str, existing: str, wanted: str) -> None:
+    def __init__(
+        self, message: str, *, name: str, existing: str, wanted: str, unchanged: bool = False
+    ) -> None:
         self.name = name
         self.existing = existing
         self.wanted = wanted
         super().__init__(
-            f"{message}\n  existing: {existing}\n  wanted:   {wanted}",
+            message,
+            details=f"\n  existing: {existing}\n  wanted:   {wanted}",
+            unchanged=unchanged,
             hints=[
                 "The database has drifted from the migrations; reconcile it by hand "
                 "or write a migration that changes the definition explicitly."
@@ -176,7 +279,12 @@ class MigratorBusy(ConventionsError):
 
 
 class TableBusy(ConventionsError):
-    """A migration could not get its table lock within lock_timeout, even after retries."""
+    """A migration could not get its table lock within lock_timeout, even after retries.
+
+    Each attempt ran in a transaction of its own and was rolled back; ``committed_before``
+    names the statement before which an earlier attempt had committed work (that stays).
+    ``blocked_by`` says who held the lock.
+    """
 
     def __init__(
         self,
@@ -186,11 +294,25 @@ class TableBusy(ConventionsError):
         attempts: int,
         blocking_pids: Sequence[int] = (),
         hints: Sequence[str] = (),
+        committed_before: str | None = None,
+        blocked_by: str = "",
     ) -> None:
         self.revision = revision
         self.attempts = attempts
         self.blocking_pids = tuple(blocking_pids)
+        self.blocked_by = blocked_by
         super().__init__(message, hints=hints)
+        self.in_migration(revision, committed_before=committed_before)
+
+    def headline(self) -> str:
+        if self.outcome is Outcome.PARTLY_APPLIED:
+            left = (
+                f"It was partly applied: work before {self.committed_before} was committed; "
+                "each attempt's open transaction was rolled back."
+            )
+        else:
+            left = "Each attempt was rolled back; nothing was applied."
+        return " ".join(part for part in (self.message, left, self.blocked_by) if part)
 
 
 class EditedMigration(ConventionsError):
@@ -332,8 +454,8 @@ class SchemaDrift(ConventionsError):
         self, message: str, *, differences: Sequence[str], hints: Sequence[str] = ()
     ) -> None:
         self.differences = tuple(differences)
-        listed = "\n".join(f"  - {line}" for line in self.differences)
-        super().__init__(f"{message}\n{listed}", hints=hints)
+        listed = "".join(f"\n  - {line}" for line in self.differences)
+        super().__init__(message, details=listed, hints=hints)
 
 
 class EnumNotAllowed(ConventionsError):
@@ -411,10 +533,12 @@ class DangerousOperation(ConventionsError):
 class UnsafeTypeChange(ConventionsError):
     """A column type change would rewrite a busy table; the expand/contract steps are named."""
 
-    def __init__(self, message: str, *, table: str, column: str, hints: Sequence[str]) -> None:
+    def __init__(
+        self, message: str, *, table: str, column: str, hints: Sequence[str], details: str = ""
+    ) -> None:
         self.table = table
         self.column = column
-        super().__init__(message, hints=hints)
+        super().__init__(message, hints=hints, unchanged=True, details=details)
 
 
 class BackfillFailed(ConventionsError):
@@ -520,3 +644,89 @@ class ProjectCodeError(ConventionsError):
         self.path = path
         self.line = line
         super().__init__(message, hints=hints)
+
+
+class Irreversible(ConventionsError, NotImplementedError):
+    """An operation's reverse cannot be generated: what it would go back to is not known.
+
+    Named as Django's ``IrreversibleError``. Also a ``NotImplementedError``, which
+    Alembic's own ``MigrateOperation.reverse()`` raises for the same condition.
+    """
+
+    def __init__(self, message: str, *, operation: str, hints: Sequence[str] = ()) -> None:
+        self.operation = operation
+        super().__init__(message, hints=hints)
+
+
+class MigrationInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) stopped a migrate or rollback run; says what it left behind.
+
+    A ``KeyboardInterrupt``, not a ``ConventionsError``: ``except Exception`` must not
+    swallow an interrupt, and plain ``alembic`` exits on it as on any Ctrl-C (the last
+    traceback line is this message). Each step commits on its own, so steps finished
+    before the interrupt stay applied; the step in progress was rolled back, except
+    work a house op had committed before ``committed_before``.
+    """
+
+    def __init__(
+        self,
+        *,
+        direction: str,
+        applied: Sequence[str],
+        migration: str | None = None,
+        committed_before: str | None = None,
+    ) -> None:
+        self.direction = direction
+        self.applied = tuple(applied)
+        self.migration = migration
+        self.committed_before = committed_before
+        super().__init__(self.render())
+
+    @property
+    def outcome(self) -> Outcome | None:
+        if self.migration is None:
+            return None
+        return Outcome.ROLLED_BACK if self.committed_before is None else Outcome.PARTLY_APPLIED
+
+    @property
+    def hints(self) -> tuple[str, ...]:
+        """How to finish the run (none when the interrupt left the database as it was)."""
+        if not self.applied and self.committed_before is None:
+            return ()
+        if self.direction == "downgrade":
+            rerun = (
+                "python -m conventions rollback REVISION, naming the revision to reach "
+                "(python -m conventions status shows where the database is now)"
+            )
+        else:
+            rerun = "python -m conventions migrate"
+        if self.committed_before is not None:
+            return (f"To finish: {rerun}. {CONVERGE}",)
+        return (f"To finish: {rerun}.",)
+
+    def render(self) -> str:
+        """Say what the interrupt left: the step in progress, then the steps before it."""
+        if self.migration is None:
+            sentences = [
+                "Interrupted before any migration ran"
+                if not self.applied
+                else "Interrupted between migrations"
+            ]
+        elif self.committed_before is None:
+            sentences = [f"Interrupted during {self.migration}: it was rolled back"]
+        else:
+            sentences = [
+                f"Interrupted during {self.migration}: it was partly applied (work before "
+                f"{self.committed_before} was committed; the rest was rolled back)"
+            ]
+        if self.applied:
+            sentences.append(
+                f"{len(self.applied)} step(s) finished before it and stay applied: "
+                + ", ".join(self.applied)
+            )
+        elif self.committed_before is None:
+            sentences.append("nothing was changed")
+        return "; ".join(sentences) + "."
+
+    def __str__(self) -> str:
+        return redact(self.render() + "".join(f"\n  → {hint}" for hint in self.hints))

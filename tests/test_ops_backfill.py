@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine
 
-from conventions.errors import ColumnMissing, ConventionsError
+from conventions.errors import ColumnMissing, ConventionsError, Irreversible
 from conventions.harness.scratch import run_cli
 from conventions.ops import BackfillOp
 from conventions.runtime.backfill import Progress
@@ -121,7 +121,7 @@ def test_backfill_progress_line_has_rate_and_eta() -> None:
 
 
 def test_backfill_reverse_is_refused() -> None:
-    with pytest.raises(NotImplementedError, match="changes data"):
+    with pytest.raises(Irreversible, match="changes data"):
         BackfillOp("items", {"status": 1}).reverse()
 
 

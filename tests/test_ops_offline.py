@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic.operations import ops as alembic_ops
 
 from conventions import Choice
-from conventions.errors import InvalidChoices
+from conventions.errors import InvalidChoices, Irreversible
 from conventions.ops import (
     AddCheckConstraintOp,
     AddChoiceColumnOp,
@@ -253,13 +253,13 @@ def test_reverse_of_each_op() -> None:
     add = AddChoiceColumnOp("t", "c", ["a", "b"], length=9, server_default="a")
     drop = add.reverse()
     assert isinstance(drop, DropChoiceColumnOp) and drop.reverse() is add
-    with pytest.raises(ValueError, match="not reversible"):
+    with pytest.raises(Irreversible, match="not reversible"):
         DropChoiceColumnOp("t", "c").reverse()
 
     alter = AlterChoicesOp("t", "c", ["a", "b", "z"], existing_values=["a", "b"], length=30)
     back = alter.reverse()
     assert (back.values, back.existing_values, back.length) == (("a", "b"), ("a", "b", "z"), None)
-    with pytest.raises(ValueError, match="existing_values"):
+    with pytest.raises(Irreversible, match="existing_values"):
         AlterChoicesOp("t", "c", ["a"]).reverse()
 
     check = AddCheckConstraintOp("ck_t_x", "t", "x > 0").reverse()

@@ -11,7 +11,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from conventions.errors import ConstraintViolation, DefinitionConflict, UnsafeTypeChange
+from conventions.errors import (
+    ConstraintViolation,
+    DefinitionConflict,
+    Irreversible,
+    UnsafeTypeChange,
+)
 from conventions.ops import (
     AddPrimaryKeyOp,
     AddUniqueConstraintOp,
@@ -278,7 +283,7 @@ def test_change_column_type_offline_and_reverse() -> None:
     assert "ALTER TABLE orders ALTER COLUMN code TYPE TEXT" in script
     op = ChangeColumnTypeOp("orders", "code", sa.Text(), existing_type=sa.String(20))
     assert isinstance(op.reverse().type_, sa.String)
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(Irreversible, match="existing_type="):
         ChangeColumnTypeOp("orders", "code", sa.Text()).reverse()
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import conv
 
 from conventions.choice import Choice, constraint_name
 from conventions.db.catalog import parse_literal
-from conventions.errors import InvalidChoices
+from conventions.errors import InvalidChoices, Irreversible
 from conventions.ops.choice_ops import AddChoiceColumnOp, AlterChoicesOp, DropChoiceColumnOp
 
 Diff = tuple[Any, ...]
@@ -226,6 +226,10 @@ class ChoiceCheckDropped(DropConstraintOp):
 
     def reverse(self) -> ChoiceCheckAdded:  # type: ignore[override]
         if self.values is None:
-            raise ValueError("the values to restore are not known")
+            raise Irreversible(
+                f"Dropping the choices of {self.table_name}.{self.column_name} is not "
+                "reversible: the values to restore are not known.",
+                operation="drop_choice_check",
+            )
         op = ChoiceCheckAdded(self.table_name, self.column_name, self.values, schema=self.schema)
         return op

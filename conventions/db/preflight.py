@@ -31,7 +31,6 @@ CONSTRAINT_HINTS = (
     "Fix those rows first in a data migration (an earlier migration: UPDATE … or DELETE …),",
     "or change the constraint so that they pass.",
 )
-NOTHING_CHANGED = "Nothing was changed."
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ class Rejected:
             return RowSample(count(conn, self.source, self.where), ())
         return offenders(conn, self.source, self.where, shown=self.shown)
 
-    def error(self, sample: RowSample, *, outcome: str = NOTHING_CHANGED) -> ConstraintViolation:
+    def error(self, sample: RowSample, *, outcome: str | None = None) -> ConstraintViolation:
         return violation(
             self.table,
             self.shown[0] if self.shown else None,
@@ -194,15 +193,21 @@ def violation(
     what: str,
     why: str,
     hints: Sequence[str] = DATA_HINTS,
-    outcome: str = NOTHING_CHANGED,
+    outcome: str | None = None,
 ) -> ConstraintViolation:
-    """The house error for a failed preflight: what, how many rows, which values."""
+    """The house error for a failed preflight: what, how many rows, which values.
+
+    ``outcome``: what the op did after all, when it is not "nothing" (it had added a
+    NOT VALID constraint and dropped it again); by default the op changed nothing.
+    """
     shown = f" (e.g. {', '.join(repr(v) for v in sample.samples)})" if sample.samples else ""
     return ConstraintViolation(
-        f"Cannot {what}: {sample.count} row(s) of {table} {why}{shown}. {outcome}",
+        f"Cannot {what}: {sample.count} row(s) of {table} {why}{shown}."
+        + (f" {outcome}" if outcome else ""),
         table=table,
         column=column,
         count=sample.count,
         samples=sample.samples,
         hints=hints,
+        unchanged=outcome is None,
     )

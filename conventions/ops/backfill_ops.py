@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic.operations import MigrateOperation, Operations
 
-from conventions.errors import ConventionsError
+from conventions.errors import ConventionsError, Irreversible
 from conventions.ops.runner import OpRunner, primary_key
 from conventions.runtime import commits
 from conventions.runtime.backfill import (
@@ -102,10 +102,13 @@ class BackfillOp(MigrateOperation):
         return operations.invoke(op)
 
     def reverse(self) -> MigrateOperation:
-        raise NotImplementedError(
-            "op.backfill changes data; its reverse cannot be generated. Write the "
-            "downgrade by hand (often nothing: the column it filled is dropped by the "
-            "reverse of the op that added it)."
+        raise Irreversible(
+            "op.backfill changes data; its reverse cannot be generated.",
+            operation="backfill",
+            hints=[
+                "Write the downgrade by hand (often nothing: the column it filled is dropped "
+                "by the reverse of the op that added it)."
+            ],
         )
 
 
@@ -133,7 +136,8 @@ def backfill(operations: Operations, op: BackfillOp) -> None:
     if not names:
         raise ConventionsError(
             f"op.backfill on {table.name} needs a primary key to walk in batches; "
-            "the table has none. Nothing was changed.",
+            "the table has none.",
+            unchanged=True,
             hints=["Pass key=[...] naming unique, indexed column(s)."],
         )
     key = key_columns(run.conn, table.oid, names)

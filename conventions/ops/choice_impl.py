@@ -99,9 +99,10 @@ def add_choice_column(operations: Operations, op: AddChoiceColumnOp) -> None:
         if preflight.table_has_rows(run.conn, table.name, schema=table.schema):
             raise ConstraintViolation(
                 f"Cannot add {label} as NOT NULL without a default: {table.name} has rows, "
-                "which would all be NULL. Nothing was changed.",
+                "which would all be NULL.",
                 table=table.name,
                 column=op.column_name,
+                unchanged=True,
                 hints=[
                     "Give it a server_default (one of its values),",
                     "or add it nullable, fill it in a data migration, then make it NOT NULL.",

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from alembic.operations import MigrateOperation, Operations
 
 from conventions.choice import check_values, default_length
-from conventions.errors import InvalidChoices
+from conventions.errors import InvalidChoices, Irreversible
 
 
 def _values(values: Iterable[str], table: str, column: str, length: int | None) -> tuple[str, ...]:
@@ -188,9 +188,10 @@ class AlterChoicesOp(MigrateOperation):
 
     def reverse(self) -> AlterChoicesOp:
         if self.existing_values is None:
-            raise ValueError(
+            raise Irreversible(
                 "alter_choices is not reversible without existing_values= (the values to go "
-                "back to)"
+                "back to).",
+                operation="alter_choices",
             )
         return AlterChoicesOp(
             self.table_name,
@@ -241,8 +242,10 @@ class DropChoiceColumnOp(MigrateOperation):
 
     def reverse(self) -> AddChoiceColumnOp:
         if self._reverse is None:
-            raise ValueError(
+            raise Irreversible(
                 "drop_choice_column is not reversible: the column's values, length and "
-                "default are not known here"
+                "default are not known here.",
+                operation="drop_choice_column",
+                hints=["Write its downgrade by hand: op.add_choice_column(…) with the values."],
             )
         return self._reverse

@@ -103,8 +103,9 @@ def sync_table(run: OpRunner, table: Table, info: catalog.TableInfo, *, partial:
     if plan.existing:
         raise DefinitionConflict(
             f"Table {info.name} exists but differs from this definition in ways that cannot "
-            "be fixed safely; nothing was changed.",
+            "be fixed safely.",
             name=info.name,
+            unchanged=True,
             existing="\n    ".join(["", *plan.existing]),
             wanted="\n    ".join(["", *plan.wanted]),
         )
@@ -113,8 +114,9 @@ def sync_table(run: OpRunner, table: Table, info: catalog.TableInfo, *, partial:
         names = ", ".join(c.name for c in not_null)
         raise ConstraintViolation(
             f"Cannot add NOT NULL column(s) {names} without a default to {info.name}: it has "
-            "rows, which would all be NULL. Nothing was changed.",
+            "rows, which would all be NULL.",
             table=info.name,
+            unchanged=True,
             column=not_null[0].name,
             hints=["Give them a server_default, or add them nullable and fill them first."],
         )

@@ -22,7 +22,7 @@ from conventions.db import preflight
 from conventions.db.sizes import table_size
 from conventions.db.sqltext import ident, literal, qualified
 from conventions.db.types import in_place
-from conventions.errors import UnsafeTypeChange
+from conventions.errors import Irreversible, UnsafeTypeChange
 from conventions.ops.runner import OpRunner
 from conventions.runtime.safety_checks import format_type, sql_of
 
@@ -90,7 +90,10 @@ class ChangeColumnTypeOp(MigrateOperation):
 
     def reverse(self) -> ChangeColumnTypeOp:
         if self.existing_type is None:
-            raise NotImplementedError("change_column_type needs existing_type= to be reversed")
+            raise Irreversible(
+                "change_column_type needs existing_type= to be reversed.",
+                operation="change_column_type",
+            )
         return ChangeColumnTypeOp(
             self.table_name,
             self.column_name,
@@ -162,9 +165,9 @@ def change_column_type(operations: Operations, op: ChangeColumnTypeOp) -> None:
         raise UnsafeTypeChange(
             f"Refused to change {where} from {current} to {wanted} ({size.describe()}, over "
             f"the {threshold:,}-row threshold): PostgreSQL would rewrite the table and its "
-            "indexes under ACCESS EXCLUSIVE. Nothing was changed. Not automated (the swap "
-            "renames columns under the running application and must recreate what depends "
-            "on the column); do it in steps:",
+            "indexes under ACCESS EXCLUSIVE.",
+            details=" Not automated (the swap renames columns under the running application "
+            "and must recreate what depends on the column); do it in steps:",
             table=table.name,
             column=op.column_name,
             hints=steps(op, wanted),

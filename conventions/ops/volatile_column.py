@@ -100,7 +100,8 @@ def add_with_volatile_default(
     if not key:
         raise ConventionsError(
             f"Cannot add a column with a volatile default to {table.name} online: the table "
-            "has no primary key to backfill in batches. Nothing was changed.",
+            "has no primary key to backfill in batches.",
+            unchanged=True,
             hints=["Add a primary key first (op.add_primary_key), or use a constant default."],
         )
     plan = BackfillPlan(*plan_args, key, [assignment], {}, f"{name} IS NULL", BATCH)

@@ -3,7 +3,9 @@
 Rolled back is not always the whole story: a step whose ops left the transaction
 (``VALIDATE``, ``CREATE INDEX CONCURRENTLY``) committed its work up to there, and the
 step runner passes that statement in as ``committed_before``; then the message says
-"partly applied", never "rolled back" or "nothing was applied".
+"partly applied", never "rolled back" or "nothing was applied". This module only
+sets that outcome on the error (``ConventionsError.in_migration``); the sentences
+are rendered by the error itself (:mod:`conventions.errors`).
 
 ``conventions.db.diagnose`` maps a driver error to a house error by SQLSTATE; this
 module adds what only the runtime knows: which step, how many attempts, who was
@@ -94,33 +96,18 @@ def table_busy(
         f"Or run at a quieter time, or allow longer waits: {LOCK_TIMEOUT} "
         f"(now {limits.lock_timeout:g}s) and {LOCK_RETRIES} (now {limits.lock_retries})."
     )
-    if committed_before:
-        outcome = (
-            f"It was partly applied: work before {committed_before} was committed; each "
-            "attempt's open transaction was rolled back."
-        )
-        hints.insert(0, _CONVERGE)
-    else:
-        outcome = "Each attempt was rolled back; nothing was applied."
     return TableBusy(
-        f"Migration {name} {failed} in {attempts} attempt(s) with back-off, and gave up. "
-        f"{outcome} {who}",
+        f"Migration {name} {failed} in {attempts} attempt(s) with back-off, and gave up.",
         revision=name,
         attempts=attempts,
         blocking_pids=pids,
         hints=hints,
+        committed_before=committed_before,
+        blocked_by=who,
     )
 
 
-_CONVERGE = "The house ops converge when re-run — fix the cause and run it again."
-_NOTHING_CHANGED = re.compile(r"\b[Nn]othing was changed\.")
-
-
 _NOTHING_APPLIED = "Nothing of this migration was applied; fix the file and run it again."
-
-
-def _only_that_operation(match: re.Match[str]) -> str:
-    return ("T" if match.group(0).startswith("N") else "t") + "hat operation changed nothing."
 
 
 def explain(
@@ -136,28 +123,14 @@ def explain(
     ``committed_before``: the statement before which the step had committed its work
     (see :mod:`conventions.runtime.commits`), or None when the failure left nothing behind.
     """
-    explained = _explain(err, name, connection=connection, limits=limits)
-    if committed_before is None:
-        explained.message = f"Migration {name} failed and was rolled back: {explained.message}"
-    else:
-        # What the failing op says it left alone is true of that op only.
-        message = _NOTHING_CHANGED.sub(_only_that_operation, explained.message)
-        explained.message = (
-            f"Migration {name} failed and was partly applied (work before {committed_before} "
-            f"was committed): {message}"
-        )
-        hints = [h for h in explained.hints if h != _NOTHING_APPLIED]
-        explained.hints = (
-            f"{_CONVERGE} Plain op.* calls before that point run again too: guard them, "
-            "or use the house op.",
-            *hints,
-        )
-    explained.args = (explained.render(),)
-    return explained
+    explained = _explain(
+        err, name, connection=connection, limits=limits, rolled_back=committed_before is None
+    )
+    return explained.in_migration(name, committed_before=committed_before)
 
 
 def _explain(
-    err: BaseException, name: str, *, connection: Connection, limits: Limits
+    err: BaseException, name: str, *, connection: Connection, limits: Limits, rolled_back: bool
 ) -> ConventionsError:
     if isinstance(err, ConventionsError):
         return err
@@ -182,7 +155,7 @@ def _explain(
     return MigrationFailed(
         f"{type(err).__name__}: {first}",
         revision=name,
-        hints=[_NOTHING_APPLIED, _TRACEBACK_HINT],
+        hints=[_NOTHING_APPLIED, _TRACEBACK_HINT] if rolled_back else [_TRACEBACK_HINT],
     )
 
 
@@ -201,12 +174,7 @@ def bookkeeping_error(err: DBAPIError, connection: Connection) -> ConventionsErr
             f"The database refused a query: {lines[0] if lines else type(err.orig).__name__}",
             hints=[_TRACEBACK_HINT],
         )
-    explained.message = (
-        "Before running any migration, the runtime's bookkeeping (alembic_version, schema "
-        f"migration_meta) failed; nothing was applied. {explained.message}"
-    )
-    explained.args = (explained.render(),)
-    return explained
+    return explained.before_any_migration()
 
 
 def _diag(err: DBAPIError) -> Any:
@@ -334,17 +302,18 @@ def _with_offenders(
     message = explained.message + (f" ({detail})" if detail else "")
     if found is None:
         return ConstraintViolation(
-            message, table=explained.table, column=explained.column, hints=explained.hints
+            message, table=explained.table, column=explained.column, hints=explained.own_hints
         )
     column, count, samples = found
     shown = ", ".join(repr(s) for s in samples)
     return ConstraintViolation(
-        f"{message} — {count} existing row(s) offend, e.g. {shown}. Nothing was changed.",
+        f"{message} — {count} existing row(s) offend, e.g. {shown}.",
         table=explained.table,
         column=column or explained.column,
         count=count,
         samples=samples,
-        hints=explained.hints,
+        hints=explained.own_hints,
+        unchanged=True,
     )
 
 

@@ -145,7 +145,11 @@ def baseline(
         raise MultipleHeads(heads)
     revision = script.get_revision(target)
     if revision is None:
-        raise CommandError("baseline needs a revision, not base: the database has tables.")
+        raise UnknownTarget(
+            "baseline needs a revision, not base: the database has tables. Nothing was recorded.",
+            targets=[target],
+            hints=["Give the revision its schema matches, or omit it to baseline at head."],
+        )
     if revision.revision in heads and metadata is not None and not force:
         differences = drift.differences(connection, metadata)
         connection.rollback()
