@@ -19,7 +19,7 @@ from alembic.util import CommandError
 
 from conventions import logs
 from conventions.db.redact import redact, redacted_streams
-from conventions.errors import ConventionsError
+from conventions.errors import ConventionsError, MigrationInterrupted
 from conventions.tracebacks import traceback_requested
 
 # name -> (module, one-line help). Keep in step with README's command list.
@@ -36,6 +36,22 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("conventions.commands.plan", "what pending migrations will lock and block, per table"),
     "config": ("conventions.commands.config", "effective settings and where each came from"),
     "init": ("conventions.commands.init", "wire an existing Alembic project to the conventions"),
+}
+
+
+# What Ctrl-C leaves, by command, when the command cannot say it better itself (a
+# migration run raises MigrationInterrupted, naming the step). The rest only read, or
+# write in one transaction that the interrupt rolls back.
+NOTHING_CHANGED = "Interrupted; nothing was changed."
+INTERRUPTED: dict[str, str] = {
+    "migrate": "Interrupted before any migration ran; nothing was changed.",
+    "rollback": "Interrupted before any migration ran; nothing was changed.",
+    "repair": "Interrupted; its transaction was rolled back: no checksum was recorded.",
+    "baseline": "Interrupted; its transaction was rolled back: nothing was recorded.",
+    "archive": "Interrupted; its transaction was rolled back: nothing was restored or purged.",
+    "init": "Interrupted; files it had already written stay (init run again skips them).",
+    "db": "Interrupted; no data was changed (the embedded server may still be starting or "
+    "stopping).",
 }
 
 
@@ -73,9 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if known.traceback or traceback_requested():
                 raise
             return _failed(err, str(err), as_json=as_json)
-        except KeyboardInterrupt:
-            logs.error("Interrupted; the migration in progress was rolled back.")
-            return 130
+        except KeyboardInterrupt as interrupt:
+            return _interrupted(interrupt, known.command, as_json=as_json)
         except Exception as err:
             # Anything not in the house error family is our bug, not the user's input:
             # still one paragraph, still no traceback unless asked for.
@@ -98,6 +113,22 @@ def _failed(err: BaseException, message: str, *, as_json: bool) -> int:
     if as_json:
         print(json.dumps({"error": error_document(err, message)}, indent=2))
     return 1
+
+
+def _interrupted(interrupt: KeyboardInterrupt, command: str, *, as_json: bool) -> int:
+    """Say what Ctrl-C left behind; exit 130 (128 + SIGINT), as shells do."""
+    if isinstance(interrupt, MigrationInterrupted):
+        message = str(interrupt)
+        hints = list(interrupt.hints)
+        headline = interrupt.render()
+    else:
+        message = headline = INTERRUPTED.get(command, NOTHING_CHANGED)
+        hints = []
+    logs.error(message)
+    if as_json:
+        document = {"type": "Interrupted", "message": redact(headline), "hints": hints}
+        print(json.dumps({"error": document}, indent=2))
+    return 130
 
 
 def error_document(err: BaseException, message: str) -> dict[str, Any]:

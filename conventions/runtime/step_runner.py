@@ -42,6 +42,7 @@ from conventions.errors import (
     BaselineNeeded,
     DatabaseReadOnly,
     EditedMigration,
+    MigrationInterrupted,
     MultipleHeads,
     TransactionPooler,
     UnsupportedCommand,
@@ -98,6 +99,7 @@ class StepRunner:
         self.progress = Progress()
         self.feeder = _OneStepAtATime()
         self.entry: recorder.Entry | None = None
+        self.applied: list[str] = []  # steps of this run that committed, for an interrupt
         context.configure(
             connection=connection, fn=self.feeder, on_version_apply=self._applied, **options
         )
@@ -152,6 +154,13 @@ class StepRunner:
             self._run()
         except DBAPIError as err:  # a step's own failure is explained in _run_step
             raise failures.bookkeeping_error(err, self.connection) from err
+        except KeyboardInterrupt as interrupt:
+            if isinstance(interrupt, MigrationInterrupted):
+                raise
+            # Not inside a step (planning, waiting for the migrator lock, between steps).
+            raise MigrationInterrupted(
+                direction=self.direction or "upgrade", applied=self.applied
+            ) from interrupt
 
     def _run(self) -> None:
         if self.direction is not None:
@@ -244,6 +253,7 @@ class StepRunner:
                     failure = err
                     self._roll_back()
             if failure is None:
+                self.applied.append(name)
                 return
             code = failures.sqlstate(failure)
             retryable = code in failures.RETRYABLE
@@ -257,6 +267,15 @@ class StepRunner:
                 )
                 time.sleep(delay)
                 continue
+            if isinstance(failure, KeyboardInterrupt):
+                interrupted = MigrationInterrupted(
+                    direction=self.direction or "upgrade",
+                    applied=self.applied,
+                    migration=name,
+                    committed_before=committed,
+                )
+                recorder.record_failure(self.connection, self.entry, interrupted.render())
+                raise interrupted from failure
             if not isinstance(failure, Exception):
                 recorder.record_failure(self.connection, self.entry, "interrupted")
                 raise failure
