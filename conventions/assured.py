@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from conventions.errors import InvalidArgument
+
 _reasons: ContextVar[tuple[str, ...]] = ContextVar("safety_assured", default=())
 _notes: ContextVar[list[str] | None] = ContextVar("safety_notes", default=None)
 
@@ -21,7 +23,10 @@ _notes: ContextVar[list[str] | None] = ContextVar("safety_notes", default=None)
 def safety_assured(reason: str) -> Iterator[None]:
     """Let the operations inside through the safety check, recording ``reason``."""
     if not isinstance(reason, str) or not reason.strip():
-        raise ValueError('safety_assured needs a reason: safety_assured("why this is safe here")')
+        raise InvalidArgument(
+            'safety_assured needs a reason: safety_assured("why this is safe here")',
+            operation="safety_assured",
+        )
     token = _reasons.set((*_reasons.get(), reason.strip()))
     note(f"safety_assured: {reason.strip()}")
     try:

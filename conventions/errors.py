@@ -658,6 +658,17 @@ class Irreversible(ConventionsError, NotImplementedError):
         super().__init__(message, hints=hints)
 
 
+class InvalidArgument(ConventionsError, ValueError):
+    """An op or helper was called with arguments it cannot work with (a migration's bug).
+
+    Also a ``ValueError``, which these checks raised before the family had this member.
+    """
+
+    def __init__(self, message: str, *, operation: str) -> None:
+        self.operation = operation
+        super().__init__(message)
+
+
 class MigrationInterrupted(KeyboardInterrupt):
     """Ctrl-C (SIGINT) stopped a migrate or rollback run; says what it left behind.
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic.operations import MigrateOperation, Operations
 
-from conventions.errors import ConventionsError, Irreversible
+from conventions.errors import ConventionsError, InvalidArgument, Irreversible
 from conventions.ops.runner import OpRunner, primary_key
 from conventions.runtime import commits
 from conventions.runtime.backfill import (
@@ -48,11 +48,13 @@ class BackfillOp(MigrateOperation):
         schema: str | None = None,
     ) -> None:
         if not set:
-            raise ValueError("op.backfill needs at least one column in set={column: value}")
+            raise InvalidArgument(
+                "op.backfill needs at least one column in set={column: value}", operation="backfill"
+            )
         if batch_size < 1:
-            raise ValueError("op.backfill batch_size must be at least 1")
+            raise InvalidArgument("op.backfill batch_size must be at least 1", operation="backfill")
         if pause < 0:
-            raise ValueError("op.backfill pause must be ≥ 0 seconds")
+            raise InvalidArgument("op.backfill pause must be ≥ 0 seconds", operation="backfill")
         self.table_name = table_name
         self.values = dict(set)
         self.where = where

@@ -14,6 +14,8 @@ from typing import Any
 from alembic.operations import MigrateOperation, Operations
 from alembic.operations.ops import DropConstraintOp
 
+from conventions.errors import InvalidArgument
+
 
 @Operations.register_operation("add_check_constraint")
 class AddCheckConstraintOp(MigrateOperation):
@@ -85,7 +87,10 @@ class AddForeignKeyOp(MigrateOperation):
         referent_schema: str | None = None,
     ) -> None:
         if len(local_cols) != len(remote_cols) or not local_cols:
-            raise ValueError("a foreign key needs as many local columns as remote ones (≥ 1)")
+            raise InvalidArgument(
+                "a foreign key needs as many local columns as remote ones (≥ 1)",
+                operation="add_foreign_key",
+            )
         self.constraint_name = constraint_name
         self.source_table = source_table
         self.referent_table = referent_table

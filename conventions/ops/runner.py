@@ -23,7 +23,7 @@ from conventions import logs
 from conventions.db import catalog
 from conventions.db.preflight import Rejected
 from conventions.db.sqltext import fit_name, ident, qualified
-from conventions.errors import ColumnMissing, NotPostgreSQL, RelationMissing
+from conventions.errors import ColumnMissing, InvalidArgument, NotPostgreSQL, RelationMissing
 from conventions.runtime import commits
 
 # Compiling with a "named" paramstyle leaves "%" alone, so compiled text is the
@@ -41,7 +41,10 @@ def compile_text(element: ClauseElement) -> str:
 def object_name(item: Any) -> str:
     """Return the final (convention-applied, length-fitted) name of a constraint or index."""
     if item.name is None:
-        raise ValueError(f"{type(item).__name__} needs a name (or a naming convention)")
+        raise InvalidArgument(
+            f"{type(item).__name__} needs a name (or a naming convention)",
+            operation=type(item).__name__,
+        )
     return fit_name(str(item.name))
 
 

@@ -15,6 +15,8 @@ from typing import Any
 from alembic.operations import MigrateOperation, Operations
 from alembic.operations.ops import DropConstraintOp
 
+from conventions.errors import InvalidArgument
+
 
 @Operations.register_operation("add_unique_constraint")
 class AddUniqueConstraintOp(MigrateOperation):
@@ -31,7 +33,9 @@ class AddUniqueConstraintOp(MigrateOperation):
         schema: str | None = None,
     ) -> None:
         if not columns:
-            raise ValueError("a unique constraint needs at least one column")
+            raise InvalidArgument(
+                "a unique constraint needs at least one column", operation="add_unique_constraint"
+            )
         self.constraint_name = constraint_name
         self.table_name = table_name
         self.columns = list(columns)
