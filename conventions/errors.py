@@ -66,7 +66,7 @@ class ConventionsError(CommandError):
         self.outcome: Outcome | None = None
         self.migration: str | None = None
         self.committed_before: str | None = None
-        super().__init__(message)
+        super().__init__(redact(message))  # args (repr, pickling) are masked too
 
     def in_migration(self, migration: str, *, committed_before: str | None = None) -> Self:
         """Say that migration step ``migration`` failed with this error (already rolled back).
