@@ -87,12 +87,6 @@ def test_a_transaction_pooler_is_refused_before_any_ddl(
     assert history(seeded_db) == before
 
 
-@pytest.mark.xfail(
-    reason="known gap (issue 11 stays open): with 8 migrators on a 4-server transaction pool "
-    "the second-client probe can wait out _PROBE_WAIT and read the busy pool as session mode, "
-    "letting one migrator through",
-    strict=False,
-)
 def test_eight_migrators_on_a_transaction_pooler_are_all_refused(
     project_copy: Path, seeded_db: URL, db_factory: DatabaseFactory
 ) -> None:
