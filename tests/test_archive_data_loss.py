@@ -154,6 +154,66 @@ def test_forced_row_level_security_archives_every_row(
         assert scalar(role_db.admin, "SELECT count(*) FROM tenant_docs") == 30
 
 
+TENANT_A = {"PGOPTIONS": "-c app.tenant=a"}  # the migrator's session passes for 10 of 30
+
+
+def test_row_level_security_with_a_tenant_setting_archives_and_restores_every_row(
+    project_copy: Path, role_db: RoleDb
+) -> None:
+    """A session the policy lets see 10 of 30 rows archives all 30 and restores all 30."""
+    add_revision(
+        project_copy,
+        "aa00000000a2",
+        upgrade=RLS_UPGRADE,
+        downgrade="op.drop_column('tenant_docs', 'body')\nop.drop_table('tenant_docs')",
+    )
+
+    def alembic(*args: str) -> tuple[int, str]:
+        done = run_cli(["alembic", *args], url=role_db.url, cwd=project_copy, env=TENANT_A)
+        return done.returncode, done.stdout + done.stderr
+
+    assert alembic("upgrade", "head")[0] == 0
+    execute(
+        role_db.admin,
+        "INSERT INTO tenant_docs SELECT g, CASE WHEN g <= 10 THEN 'a' ELSE 'b' END, 'doc ' || g"
+        " FROM generate_series(1, 30) g",
+    )
+    before = rows(role_db.admin, "SELECT id, tenant, body FROM tenant_docs ORDER BY id")
+    code, out = alembic("downgrade", "-1")
+    assert code == 0, out
+    assert "Archived tenant_docs.body before dropping it: 30 row(s), 30 non-NULL" in out
+    assert "Archived table tenant_docs before dropping it: 30 row(s)" in out
+    assert scalar(role_db.admin, "SELECT to_regclass('tenant_docs')") is None
+    assert _archived_rows(role_db.admin, "tenant_docs__aa00000000a2") == 30
+    assert _archived_rows(role_db.admin, "tenant_docs__body__aa00000000a2") == 30
+    # Back up (policy and FORCE again), then restore as the same tenant: every row back.
+    assert alembic("upgrade", "head")[0] == 0
+    done = run_cli(
+        [
+            "-m",
+            "conventions",
+            "archive",
+            "restore",
+            "tenant_docs__body__aa00000000a2",
+            "tenant_docs__aa00000000a2",
+        ],
+        url=role_db.url,
+        cwd=project_copy,
+        env=TENANT_A,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Restored 30 row(s) from migration_archive.tenant_docs__aa00000000a2" in done.stderr
+    assert "Restored 30 row(s) from migration_archive.tenant_docs__body__aa00000000a2" in (
+        done.stderr
+    )
+    assert rows(role_db.admin, "SELECT id, tenant, body FROM tenant_docs ORDER BY id") == before
+    assert scalar(
+        role_db.admin,
+        "SELECT relforcerowsecurity FROM pg_class WHERE oid = 'tenant_docs'::regclass",
+    )
+    assert all(_restored_at(role_db.admin).values())
+
+
 # -- 3. a type the downgrade drops --------------------------------------------------------
 
 TYPES_UPGRADE = """

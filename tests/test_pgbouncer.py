@@ -12,10 +12,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
 from sqlalchemy.engine import URL
+from sqlalchemy.pool import NullPool
 
+from conventions.errors import TransactionPooler
 from conventions.harness.scratch import DatabaseFactory, connect, run_cli, url_text
-from conventions.runtime.migrator_lock import LOCK_KEY
+from conventions.runtime.migrator_lock import LOCK_KEY, MigratorLock
 from tests import servers
 from tests.runtime_support import MIGRATE, SEED_HEAD, add_revision, history, scalar, spawn, version
 
@@ -87,12 +90,6 @@ def test_a_transaction_pooler_is_refused_before_any_ddl(
     assert history(seeded_db) == before
 
 
-@pytest.mark.xfail(
-    reason="known gap (issue 11 stays open): with 8 migrators on a 4-server transaction pool "
-    "the second-client probe can wait out _PROBE_WAIT and read the busy pool as session mode, "
-    "letting one migrator through",
-    strict=False,
-)
 def test_eight_migrators_on_a_transaction_pooler_are_all_refused(
     project_copy: Path, seeded_db: URL, db_factory: DatabaseFactory
 ) -> None:
@@ -156,3 +153,55 @@ def test_eight_migrators_on_a_session_pool_of_two_take_turns(
     upgrades = [rev for rev, direction, ok, _ in history(fresh_db) if direction == "upgrade" and ok]
     assert len(upgrades) == len(set(upgrades)) == 6  # every revision applied exactly once
     assert _advisory_locks(fresh_db) == 0
+
+
+def test_the_shared_lock_refuses_a_pooled_server_that_already_holds_it(
+    seeded_db: URL, db_factory: DatabaseFactory
+) -> None:
+    """The probe's residue: a transaction pool of one server hands the lock's session to B."""
+    with servers.pgbouncer(
+        db_factory.base, mode="transaction", pool_size=1, databases=(seeded_db.database,)
+    ) as pool:
+        engine = create_engine(pool.url(str(seeded_db.database)), poolclass=NullPool)
+        try:
+            with engine.connect() as first, engine.connect() as second:
+                holder = MigratorLock(engine, wait=1, database="db", shared=first)
+                with holder:
+                    assert _advisory_locks(seeded_db) == 1
+                    other = MigratorLock(engine, wait=1, database="db", shared=second)
+                    with pytest.raises(TransactionPooler, match="transaction mode"):
+                        other.__enter__()
+                    holder.verify()  # one server: the holder is still on its own session
+                assert _advisory_locks(seeded_db) == 0
+        finally:
+            engine.dispose()
+
+
+def test_a_lock_holder_moved_to_another_pooled_server_is_refused_before_its_next_statement(
+    seeded_db: URL, db_factory: DatabaseFactory
+) -> None:
+    with servers.pgbouncer(
+        db_factory.base, mode="transaction", pool_size=2, databases=(seeded_db.database,)
+    ) as pool:
+        pooled = pool.url(str(seeded_db.database))
+        engine = create_engine(pooled, poolclass=NullPool)
+        try:
+            with engine.connect() as first:
+                lock = MigratorLock(engine, wait=1, database="db", shared=first)
+                with lock:
+                    assert lock.pinned is not None
+                    # another client takes the lock's (most recently released) server
+                    squatter = connect(pooled)
+                    try:
+                        with squatter.cursor() as cur:
+                            cur.execute("BEGIN; SELECT pg_backend_pid()")
+                            row = cur.fetchone()
+                            assert row is not None and row[0] == lock.pinned[0]
+                        with pytest.raises(TransactionPooler, match="Nothing was run"):
+                            lock.verify()
+                    finally:
+                        squatter.close()
+                # released on its own server once that server is free again
+            assert _advisory_locks(seeded_db) == 0
+        finally:
+            engine.dispose()

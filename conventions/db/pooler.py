@@ -13,30 +13,39 @@ Detection, cheapest first:
 1. A pooler answers the startup itself: the process id in the BackendKeyData it sends
    (``connection.info.backend_pid``) is its own invention, not ``pg_backend_pid()``.
    Equal: a direct connection, nothing more to ask (the usual case costs one query).
-2. Behind a pooler, a second client opens a transaction right after the first went
-   idle. In transaction mode the first client's server connection is free again and
-   PgBouncer hands out its most recently used idle server, so the second client gets
-   the *same* backend: impossible in session mode, where that server stays bound to
-   the first client. A second client that gets no server within a moment means the
-   pool is busy with sessions: session mode. As a last check the first client asks
-   again while the second holds its transaction; a changed pid is transaction mode.
+2. Behind a pooler, the migration connection *pins* a random token on its server
+   session (``set_config(..., false)``) and commits. Only evidence that is impossible
+   in session mode gives the verdict "transaction": a second client that lands on the
+   pinned server (in transaction mode PgBouncer hands out its most recently released
+   idle server, so on a quiet pool it always does), or the migration connection's next
+   transaction running on another server or without its token (what a busy pool does).
+   The second client never holds a transaction open, so migrators probing together on
+   a small pool cannot starve each other; a second client that gets no server in time
+   is no evidence either way, never a verdict. Several rounds are tried.
 
-PgBouncer with ``server_round_robin = 1`` can slip past step 2; README says so.
+No client-side probe can *prove* session mode: a transaction pooler may by chance keep
+giving one client the same server. That residue is closed where it matters, by the
+migrator lock (``runtime/migrator_lock.py``): taking it on a server that already holds
+it, or running a step on a server that is not the one holding it, is the same
+evidence, and refuses before that step's DDL.
 """
 
 from __future__ import annotations
 
+import secrets
 import select
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import psycopg2
 import psycopg2.extensions
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 _PROBE_WAIT = 3.0
+_ROUNDS = 3
+PIN = "conventions.session_pin"
+"""A custom setting (needs a dot) that lives exactly as long as the server session."""
 
 
 def _pid(connection: Connection) -> int:
@@ -49,6 +58,24 @@ def behind_pooler(connection: Connection) -> bool:
     """Whether the server process differs from the one the connection's startup announced."""
     dbapi: Any = connection.connection.dbapi_connection
     return int(dbapi.info.backend_pid) != _pid(connection)
+
+
+def pin(connection: Connection, token: str) -> int:
+    """Set ``token`` on the connection's server session; return that server's pid."""
+    pid = connection.execute(
+        text("SELECT pg_backend_pid(), set_config(:name, :token, false)"),
+        {"name": PIN, "token": token},
+    ).scalar()
+    connection.commit()
+    return int(pid or 0)
+
+
+def still_pinned(connection: Connection, pid: int, token: str) -> bool:
+    """Whether the current transaction runs on server ``pid`` with ``token`` still set."""
+    row = connection.execute(
+        text("SELECT pg_backend_pid(), current_setting(:name, true)"), {"name": PIN}
+    ).first()
+    return row is not None and int(row[0]) == pid and row[1] == token
 
 
 def _wait(conn: psycopg2.extensions.connection, deadline: float) -> bool:
@@ -66,21 +93,25 @@ def _wait(conn: psycopg2.extensions.connection, deadline: float) -> bool:
             select.select([], [conn.fileno()], [], left)
 
 
-@contextmanager
-def _second_client(engine: Engine) -> Iterator[int | None]:
-    """Hold a transaction open on a second client; yield its backend pid (None: no server)."""
+def _second_client_sees(engine: Engine, pid: int, token: str) -> bool | None:
+    """Whether a second client's one-statement transaction ran on the pinned server.
+
+    None: it got no server within ``_PROBE_WAIT`` (a full session pool, or a busy
+    transaction pool; no evidence). The async connection is in autocommit, so the
+    statement is its own transaction and the server goes back to the pool at once.
+    """
     args, kwargs = engine.dialect.create_connect_args(engine.url)
     deadline = time.monotonic() + _PROBE_WAIT
     conn = psycopg2.connect(*args, **kwargs, async_=True)
     try:
-        pid = None
-        if _wait(conn, deadline):
-            cursor = conn.cursor()
-            cursor.execute("BEGIN; SELECT pg_backend_pid()")
-            if _wait(conn, deadline):
-                row = cursor.fetchone()
-                pid = int(row[0]) if row else None
-        yield pid
+        if not _wait(conn, deadline):
+            return None
+        cursor = conn.cursor()
+        cursor.execute("SELECT pg_backend_pid(), current_setting(%s, true)", (PIN,))
+        if not _wait(conn, deadline):
+            return None
+        row = cursor.fetchone()
+        return row is not None and (int(row[0]) == pid or row[1] == token)
     finally:
         conn.close()  # a client still queued for a server just leaves the queue
 
@@ -89,10 +120,16 @@ def pool_mode(connection: Connection, engine: Engine) -> str | None:
     """Return None (direct), "session" or "transaction" for the pooler behind ``connection``."""
     if not behind_pooler(connection):
         return None
-    first = _pid(connection)
-    with _second_client(engine) as second:
-        if second is None:
-            return "session"
-        if second == first:
+    token = secrets.token_hex(8)
+    pid = pin(connection, token)
+    for _ in range(_ROUNDS):
+        seen = _second_client_sees(engine, pid, token)
+        if seen:
             return "transaction"
-        return "transaction" if _pid(connection) != first else "session"
+        pinned = still_pinned(connection, pid, token)
+        connection.commit()
+        if not pinned:
+            return "transaction"
+        if seen is None:
+            break  # a pool with no server to spare: more rounds would only wait again
+    return "session"

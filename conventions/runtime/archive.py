@@ -85,7 +85,7 @@ class _Relation:
     force_rls: bool
 
 
-def _relation(connection: Connection, schema: str | None, table: str) -> _Relation | None:
+def find_relation(connection: Connection, schema: str | None, table: str) -> _Relation | None:
     """Resolve ``table`` exactly as the DROP will: qualified, or through the search path.
 
     Looking it up in ``current_schema()`` missed a table in ``public`` whenever the
@@ -157,13 +157,17 @@ def _taken(connection: Connection) -> set[str]:
 
 
 @contextmanager
-def _every_row(connection: Connection, relation: _Relation) -> Iterator[None]:
-    """Let the copy read every row, or fail: never archive the subset a policy shows.
+def every_row(
+    connection: Connection, relation: _Relation, *, restoring: bool = False
+) -> Iterator[None]:
+    """Let the copy read (or the restore write) every row, or fail: never a policy's subset.
 
     Only the table's owner (or a superuser) can drop it; the owner bypasses row-level
     security unless it is FORCEd, so FORCE is lifted for the copy (in the drop's own
     transaction, restored after). ``row_security = off`` turns any policy that still
-    applies into an error instead of a silently shorter archive.
+    applies into an error instead of a silently shorter archive. A restore needs the
+    same: a policy would hide rows from its UPDATE and refuse its INSERT of other
+    tenants' rows.
     """
     table = quote(connection, relation.schema, relation.name)
     if relation.force_rls:
@@ -175,13 +179,20 @@ def _every_row(connection: Connection, relation: _Relation) -> Iterator[None]:
     except DBAPIError as err:
         if "row-level security" not in str(err.orig):
             raise
+        doing, rest = (
+            ("restore into", "restoring only the visible ones would leave the rest out")
+            if restoring
+            else ("archive", "archiving only the visible ones would lose the rest")
+        )
+        outcome = "Nothing was restored." if restoring else "Nothing was dropped."
         raise ArchiveError(
-            f"Cannot archive {relation.schema}.{relation.name} before dropping it: row-level "
-            "security hides some of its rows from this user, and archiving only the visible "
-            "ones would lose the rest. Nothing was dropped.",
+            f"Cannot {doing} {relation.schema}.{relation.name}"
+            f"{'' if restoring else ' before dropping it'}: row-level security hides some of "
+            f"its rows from this user, and {rest}. {outcome}",
             name=relation.name,
             hints=[
-                "Run the downgrade as the table's owner, a superuser or a role with BYPASSRLS.",
+                f"Run the {'restore' if restoring else 'downgrade'} as the table's owner, a "
+                "superuser or a role with BYPASSRLS.",
             ],
         ) from err
     connection.execute(text("SELECT set_config('row_security', :v, true)"), {"v": previous})
@@ -235,7 +246,7 @@ def _copy(
 
 
 def _archive_column(connection: Connection, op: ops.DropColumnOp, revision: str) -> None:
-    relation = _relation(connection, op.schema, op.table_name)
+    relation = find_relation(connection, op.schema, op.table_name)
     if relation is None:
         return  # nothing to keep; the drop itself reports a missing table
     present = _columns(connection, relation.oid)
@@ -245,7 +256,7 @@ def _archive_column(connection: Connection, op: ops.DropColumnOp, revision: str)
         return  # the drop itself reports a missing column
     source = quote(connection, relation.schema, relation.name)
     column = quote(connection, dropped.name)
-    with _every_row(connection, relation):
+    with every_row(connection, relation):
         filled = connection.execute(
             text(f"SELECT count(*) FROM {source} WHERE {column} IS NOT NULL")
         ).scalar()
@@ -271,11 +282,11 @@ def _archive_column(connection: Connection, op: ops.DropColumnOp, revision: str)
 
 
 def _archive_table(connection: Connection, op: ops.DropTableOp, revision: str) -> None:
-    relation = _relation(connection, op.schema, op.table_name)
+    relation = find_relation(connection, op.schema, op.table_name)
     if relation is None:
         return
     source = quote(connection, relation.schema, relation.name)
-    with _every_row(connection, relation):
+    with every_row(connection, relation):
         if not connection.execute(text(f"SELECT EXISTS (SELECT 1 FROM {source})")).scalar():
             return
         name, rows = _copy(

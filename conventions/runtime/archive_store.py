@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 
 from conventions.errors import ArchiveError
 from conventions.history.records import ARCHIVE_INDEX, ARCHIVE_SCHEMA, exists
-from conventions.runtime.archive import quote
+from conventions.runtime.archive import every_row, find_relation, quote
 
 
 @dataclass(frozen=True)
@@ -162,6 +162,22 @@ def restore(connection: Connection, name: str, *, force: bool = False) -> Restor
                 f"{'column' if archive.source_column else 'table'} exists again, then restore.",
             ],
         )
+    relation = find_relation(connection, archive.source_schema, archive.source_table)
+    assert relation is not None  # its columns were just read
+    with every_row(connection, relation, restoring=True):
+        written, kept = _write_back(connection, archive, types, present)
+    connection.execute(
+        text(f"UPDATE {ARCHIVE_INDEX} SET restored_at = now() WHERE archive_table = :n"),
+        {"n": name},
+    )
+    return Restored(archive, written, kept)
+
+
+def _write_back(
+    connection: Connection, archive: Archive, types: dict[str, str], present: list[str]
+) -> tuple[int, int]:
+    """Write the archive's values or rows back; return (written, kept newer)."""
+    name = archive.name
     source = quote(connection, archive.source_schema, archive.source_table)
     stored = quote(connection, ARCHIVE_SCHEMA, name)
     if archive.source_column:
@@ -213,11 +229,7 @@ def restore(connection: Connection, name: str, *, force: bool = False) -> Restor
         total = connection.execute(text(f"SELECT count(*) FROM {stored}")).scalar()
         kept = int(total or 0) - int(written)
         _advance_sequences(connection, archive, present)
-    connection.execute(
-        text(f"UPDATE {ARCHIVE_INDEX} SET restored_at = now() WHERE archive_table = :n"),
-        {"n": name},
-    )
-    return Restored(archive, int(written), int(kept or 0))
+    return int(written), int(kept or 0)
 
 
 def _nothing_matched(archive: Archive) -> ArchiveError:

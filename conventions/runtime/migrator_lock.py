@@ -11,6 +11,7 @@ process dies, the server sees the socket close and releases it at once.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +22,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from conventions import logs
-from conventions.errors import MigratorBusy
+from conventions.db.pooler import pin, still_pinned
+from conventions.db.redact import mask_url
+from conventions.errors import MigratorBusy, TransactionPooler
 
 # One 64-bit key for "the migrator" ('conv' 'migr' in ASCII). pg_locks shows a bigint
 # advisory key as classid = high 32 bits, objid = low 32 bits, objsubid = 1.
@@ -37,6 +40,14 @@ _HOLDER = text(
     " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
     " AND a.pid <> pg_backend_pid()"
 )
+
+_HELD_HERE = text(
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    " AND objsubid = 1 AND classid = CAST(:high AS oid) AND objid = CAST(:low AS oid)"
+    " AND pid = pg_backend_pid())"
+)
+_UNLOCK_IF_HERE = text("SELECT CASE WHEN pg_backend_pid() = :pid THEN pg_advisory_unlock(:key) END")
+_UNLOCK_ATTEMPTS = 10
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,8 @@ class MigratorLock:
         survives the step's commits and rollbacks, so one connection can carry both.
         """
         self.connection: Connection | None = None
+        self.pinned: tuple[int, str] | None = None
+        """(server pid, token) the shared lock was taken on: every later transaction checks it."""
 
     def __enter__(self) -> MigratorLock:
         if self.shared is not None:
@@ -96,10 +109,36 @@ class MigratorLock:
 
     def _try(self, connection: Connection) -> bool:
         query = text("SELECT pg_try_advisory_lock(:key)")
+        if connection is not self.shared:
+            return bool(connection.execute(query, {"key": LOCK_KEY}).scalar())
+        # Through a pooler: a server session that already holds the lock is another
+        # client's, handed to us by a transaction pooler (a session lock is reentrant,
+        # so trying would "succeed"). Checked in the same transaction as the try.
+        if connection.execute(_HELD_HERE, {"high": _HIGH, "low": _LOW}).scalar():
+            connection.rollback()
+            raise TransactionPooler(database=mask_url(self.engine.url))
         got = bool(connection.execute(query, {"key": LOCK_KEY}).scalar())
-        if connection is self.shared:
+        if got:
+            token = secrets.token_hex(8)
+            self.pinned = (pin(connection, token), token)  # commits, on the same server
+        else:
             connection.commit()  # a session lock outlives it; no snapshot held while waiting
         return got
+
+    def verify(self) -> None:
+        """Refuse unless this transaction runs on the server session that holds the lock.
+
+        A no-op on a lock of its own connection. On a shared one (behind a pooler that
+        looked like session mode) it opens the caller's transaction with one query, so
+        the statements that follow run on the server it checked: a transaction pooler
+        that moved us is caught before that transaction's DDL or ``SET``.
+        """
+        if self.shared is None or self.pinned is None:
+            return
+        pid, token = self.pinned
+        if not still_pinned(self.shared, pid, token):
+            self.shared.rollback()
+            raise TransactionPooler(database=mask_url(self.engine.url))
 
     def _acquire(self, connection: Connection) -> None:
         if self._try(connection):
@@ -139,8 +178,7 @@ class MigratorLock:
             if self.shared is not None:
                 if self.shared.in_transaction():
                     self.shared.rollback()
-                self.shared.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
-                self.shared.commit()
+                self._unlock_shared()
             else:
                 self.connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
         except Exception:
@@ -149,6 +187,19 @@ class MigratorLock:
             if self.shared is None:
                 self.connection.close()
             self.connection = None
+            self.pinned = None
+
+    def _unlock_shared(self) -> None:
+        """Release the lock on the server that holds it (a moved session gets a few tries)."""
+        if self.pinned is None:
+            return
+        assert self.shared is not None
+        params = {"pid": self.pinned[0], "key": LOCK_KEY}
+        for _ in range(_UNLOCK_ATTEMPTS):
+            released = self.shared.execute(_UNLOCK_IF_HERE, params).scalar()
+            self.shared.commit()
+            if released is not None:  # NULL: another server; it is not ours to unlock
+                return
 
 
 def _busy(other: Holder | None, waited: float, database: str) -> MigratorBusy:

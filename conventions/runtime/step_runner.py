@@ -100,6 +100,7 @@ class StepRunner:
         self.feeder = _OneStepAtATime()
         self.entry: recorder.Entry | None = None
         self.applied: list[str] = []  # steps of this run that committed, for an interrupt
+        self.lock: MigratorLock | None = None
         context.configure(
             connection=connection, fn=self.feeder, on_version_apply=self._applied, **options
         )
@@ -184,7 +185,10 @@ class StepRunner:
             if self.direction == "upgrade":
                 self._check_baseline(heads)
             if steps:
+                self.lock = lock
+                lock.verify()  # behind a pooler: this transaction is on the lock's server
                 recorder.ensure_tables(self.connection)
+                self._end_transaction()
                 self._set_session_limits()
                 self.feeder.steps = steps
                 self.progress.plan(len(steps), self.direction)
@@ -248,6 +252,7 @@ class StepRunner:
             with BlockerWatch(watcher, pid, interval) as watch, marker, notes:
                 try:
                     with self.context.begin_transaction():
+                        lock.verify()  # first statement of the step's transaction
                         self.context.run_migrations()
                 except BaseException as err:
                     failure = err
@@ -255,6 +260,8 @@ class StepRunner:
             if failure is None:
                 self.applied.append(name)
                 return
+            if isinstance(failure, TransactionPooler):
+                raise failure  # before the step's first statement: nothing to record
             code = failures.sqlstate(failure)
             retryable = code in failures.RETRYABLE
             committed = commits.committed_before(self.migration_context)
@@ -313,6 +320,8 @@ class StepRunner:
         # Session-level (is_local = false) so they hold for every per-step transaction;
         # client_connection_check_interval lets the server notice a killed migrator
         # during a long statement and roll back instead of holding locks.
+        if self.lock is not None:
+            self.lock.verify()  # never SET on a pooled server that is not ours
         self.connection.execute(
             text(
                 "SELECT set_config('lock_timeout', :lt, false),"
