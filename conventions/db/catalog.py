@@ -36,6 +36,8 @@ __all__ = [
     "constraint_columns",
     "constraints",
     "enum_types",
+    "every_column",
+    "every_constraint",
     "forces_row_security",
     "foreign_key",
     "foreign_key_edges",
@@ -487,3 +489,51 @@ def tables_without_primary_key(conn: Connection, *, excluded: tuple[str, ...]) -
         {"excluded": list(excluded)},
     )
     return [r[0] for r in rows]
+
+
+# Whole-database reads for the migration test harness (seeding rows at each revision):
+# one query each rather than one per table.
+_EVERY_COLUMN = """
+SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
+       d.adbin IS NOT NULL,
+       a.attidentity <> '' OR a.attgenerated <> ''
+         OR coalesce(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%%', false),
+       ARRAY(SELECT e.enumlabel FROM pg_enum e WHERE e.enumtypid = a.atttypid
+             ORDER BY e.enumsortorder)
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%%'
+ORDER BY n.nspname, c.relname, a.attnum
+"""
+
+_EVERY_CONSTRAINT = """
+SELECT n.nspname, c.relname, con.contype,
+       ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(num, pos)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num ORDER BY k.pos),
+       fn.nspname, f.relname,
+       ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(num, pos)
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num
+             ORDER BY k.pos),
+       pg_get_constraintdef(con.oid)
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class f ON f.oid = con.confrelid LEFT JOIN pg_namespace fn ON fn.oid = f.relnamespace
+WHERE con.contype IN ('p', 'f', 'c') AND c.relkind IN ('r', 'p')
+"""
+
+
+def every_column(conn: Connection) -> list[tuple]:
+    """Return ``(schema, table, column, type, nullable, has default, automatic, enum labels)``
+    for every column of every user table, in table then column order.
+
+    *Automatic*: identity, generated, or a sequence default (the database fills it).
+    """
+    return [tuple(row) for row in conn.exec_driver_sql(_EVERY_COLUMN, {})]
+
+
+def every_constraint(conn: Connection) -> list[tuple]:
+    """Return ``(schema, table, kind, columns, referenced schema, referenced table,
+    referenced columns, definition)`` of every primary key, foreign key and CHECK."""
+    return [tuple(row) for row in conn.exec_driver_sql(_EVERY_CONSTRAINT, {})]
