@@ -49,6 +49,7 @@ __all__ = [
     "parse_choice_check",
     "parse_literal",
     "primary_key",
+    "relation_sizes",
     "reltuples",
     "resolve_table",
     "serial_sequence",
@@ -537,3 +538,29 @@ def every_constraint(conn: Connection) -> list[tuple]:
     """Return ``(schema, table, kind, columns, referenced schema, referenced table,
     referenced columns, definition)`` of every primary key, foreign key and CHECK."""
     return [tuple(row) for row in conn.exec_driver_sql(_EVERY_CONSTRAINT, {})]
+
+
+_RELATION_SIZES = """
+SELECT n.nspname, c.relname, c.reltuples::float8, s.n_live_tup::float8,
+       (c.relpages::bigint + coalesce(t.relpages, 0)::bigint + coalesce(
+          (SELECT sum(i.relpages) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+            WHERE x.indrelid = c.oid), 0)::bigint)
+         * current_setting('block_size')::bigint,
+       c.relpages::bigint * current_setting('block_size')::bigint
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
+  LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+ WHERE c.relkind IN ('r', 'm', 'p')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%%'
+"""
+
+
+def relation_sizes(conn: Connection) -> list[tuple]:
+    """Return ``(schema, table, reltuples, live tuples, total bytes, heap bytes)`` of every
+    user table and materialized view, from the catalog and the statistics collector alone.
+
+    Total is heap + TOAST + indexes; reltuples is ``-1`` when never analysed. No table
+    is opened, so this is safe on a production server (``plan --export-stats``).
+    """
+    return [tuple(row) for row in conn.exec_driver_sql(_RELATION_SIZES, {})]
