@@ -1,10 +1,18 @@
-"""Fast lookups in ``pg_catalog`` for the house operations' "is it already there?" checks.
+"""Every question the package asks ``pg_catalog``, first the house operations' fast lookups.
 
 Every house op asks before it acts, so these run on every migration step: each is
 one round trip of an indexed catalog query (``to_regclass`` plus a primary-key probe),
 a few tens of microseconds on the server, where SQLAlchemy's inspector would issue
 several queries and build reflection objects. Names are passed as bound parameters;
 the only text built here is a quoted identifier (:mod:`conventions.db.sqltext`).
+
+This module owns every query of ``pg_catalog`` the package makes: the per-object
+lookups above, and the database-wide reads (status's findings, ``inspect``'s hints,
+the harness's table map, plan's size export) further down, so a question about the
+schema has one answer and one place to change when PostgreSQL changes. The
+exceptions are deliberate: ``plan``'s lock probe (a raw cursor inside the traced
+session, which must not add statements of its own) and the harness's schema
+snapshot (a dump format compared between revisions).
 
 The value-set parser lives in :mod:`conventions.db.check_parser` and is re-exported
 here because reading a CHECK back is half of comparing one. Questions about the
