@@ -75,12 +75,17 @@ def test_archive_names_are_fitted_and_numbered_in_bytes(engine: Engine) -> None:
     assert sorted([(first,), (second,)]) == stored
 
 
-def test_offenders_show_every_primary_key_column(engine: Engine) -> None:
+def _order_lines(engine: Engine, *rows: str) -> None:
+    """A table keyed by two columns, ``(order_id, line)``, holding ``rows``."""
     sql(
         engine,
         "CREATE TABLE lines (order_id int, line int, note text, PRIMARY KEY (order_id, line));"
-        " INSERT INTO lines VALUES (7, 1, 'x'), (7, 2, NULL), (9, 1, NULL), (9, 3, NULL)",
+        f" INSERT INTO lines VALUES {', '.join(rows)}",
     )
+
+
+def test_offenders_show_every_primary_key_column(engine: Engine) -> None:
+    _order_lines(engine, "(7, 1, 'x')", "(7, 2, NULL)", "(9, 1, NULL)", "(9, 3, NULL)")
     with engine.connect() as conn:
         oid = catalog.table(conn, "lines").oid  # type: ignore[union-attr]
         key = catalog.primary_key(conn, oid)
@@ -92,11 +97,7 @@ def test_offenders_show_every_primary_key_column(engine: Engine) -> None:
 
 def test_a_not_null_violation_names_rows_by_their_whole_key(engine: Engine) -> None:
     """The error after the fact samples rows exactly as the preflight does."""
-    sql(
-        engine,
-        "CREATE TABLE lines (order_id int, line int, note text, PRIMARY KEY (order_id, line));"
-        " INSERT INTO lines VALUES (7, 1, 'x'), (7, 2, NULL), (9, 1, NULL)",
-    )
+    _order_lines(engine, "(7, 1, 'x')", "(7, 2, NULL)", "(9, 1, NULL)")
     with engine.connect() as conn:
         with pytest.raises(DBAPIError) as failed:
             with conn.begin():

@@ -23,6 +23,7 @@ rows rather than the schema (how many would a change break?) live in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -440,62 +441,68 @@ def foreign_key_edges(conn: Connection) -> list[tuple[tuple[str, str], tuple[str
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
 
 
+def _outside(conn: Connection, sql: str, excluded: tuple[str, ...]) -> list[Any]:
+    """Run a database-wide read that leaves out the ``excluded`` schemas."""
+    return [tuple(row) for row in conn.exec_driver_sql(sql, {"excluded": list(excluded)})]
+
+
 def table_names(
     conn: Connection, *, excluded: tuple[str, ...] = SYSTEM_SCHEMAS
 ) -> list[tuple[str, str]]:
     """Return ``(schema, table)`` of every table outside ``excluded``, sorted by table name."""
-    rows = conn.exec_driver_sql(
+    return _outside(
+        conn,
         "SELECT schemaname::text, tablename::text FROM pg_tables"
         " WHERE NOT schemaname = ANY(%(excluded)s) ORDER BY 2, 1",
-        {"excluded": list(excluded)},
+        excluded,
     )
-    return [(r[0], r[1]) for r in rows]
 
 
 def not_valid_constraints(conn: Connection, *, excluded: tuple[str, ...]) -> list[tuple[str, str]]:
     """Return ``(table, constraint)`` of every constraint still ``NOT VALID``."""
-    rows = conn.exec_driver_sql(
+    return _outside(
+        conn,
         "SELECT c.conrelid::regclass::text, c.conname::text FROM pg_constraint c"
         " JOIN pg_namespace n ON n.oid = c.connamespace"
         " WHERE NOT c.convalidated AND NOT n.nspname = ANY(%(excluded)s) ORDER BY 1, 2",
-        {"excluded": list(excluded)},
+        excluded,
     )
-    return [(r[0], r[1]) for r in rows]
 
 
 def invalid_indexes(conn: Connection, *, excluded: tuple[str, ...]) -> list[tuple[str, str]]:
     """Return ``(index, table)`` of every invalid index (a failed ``CREATE INDEX CONCURRENTLY``)."""
-    rows = conn.exec_driver_sql(
+    return _outside(
+        conn,
         "SELECT i.indexrelid::regclass::text, i.indrelid::regclass::text FROM pg_index i"
         " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
         " WHERE NOT i.indisvalid AND NOT n.nspname = ANY(%(excluded)s) ORDER BY 1",
-        {"excluded": list(excluded)},
+        excluded,
     )
-    return [(r[0], r[1]) for r in rows]
 
 
 def enum_types(conn: Connection, *, excluded: tuple[str, ...]) -> list[tuple[str, list[str]]]:
     """Return ``(type, labels in order)`` of every ENUM type."""
-    rows = conn.exec_driver_sql(
+    return _outside(
+        conn,
         "SELECT t.oid::regtype::text, array_agg(e.enumlabel::text ORDER BY e.enumsortorder)"
         " FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid"
         " JOIN pg_namespace n ON n.oid = t.typnamespace"
         " WHERE NOT n.nspname = ANY(%(excluded)s) GROUP BY t.oid ORDER BY 1",
-        {"excluded": list(excluded)},
+        excluded,
     )
-    return [(r[0], list(r[1])) for r in rows]
 
 
 def tables_without_primary_key(conn: Connection, *, excluded: tuple[str, ...]) -> list[str]:
     """Return every ordinary table (partitions left out) that has no primary key."""
-    rows = conn.exec_driver_sql(
+    rows = _outside(
+        conn,
         "SELECT c.oid::regclass::text FROM pg_class c"
         " JOIN pg_namespace n ON n.oid = c.relnamespace"
         " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
         " AND NOT n.nspname = ANY(%(excluded)s) AND n.nspname NOT LIKE 'pg\\_%%'"
         " AND NOT EXISTS (SELECT 1 FROM pg_constraint p"
         "                 WHERE p.conrelid = c.oid AND p.contype = 'p') ORDER BY 1",
-        {"excluded": list(excluded)},
+        excluded,
     )
     return [r[0] for r in rows]
 

@@ -68,17 +68,17 @@ def archives(connection: Connection) -> list[Archive]:
     """Return every archive, oldest first (none if the bookkeeping tables do not exist)."""
     if not exists(connection):
         return []
-    rows = connection.execute(
-        text(
-            f"SELECT {_COLUMNS}, EXISTS (SELECT 1 FROM pg_attribute a"
-            "  WHERE a.attrelid = to_regclass(format('%I.%I', CAST(:s AS text), archive_table))"
-            "  AND a.attname = coalesce(source_column, a.attname)"
-            "  AND a.attnum > 0 AND NOT a.attisdropped)"
-            f" FROM {ARCHIVE_INDEX} ORDER BY id"
-        ),
-        {"s": ARCHIVE_SCHEMA},
-    )
-    return [Archive(*row) for row in rows.all()]
+    rows = connection.execute(text(f"SELECT {_COLUMNS} FROM {ARCHIVE_INDEX} ORDER BY id")).all()
+    return [Archive(*row, present=_present(connection, row[0], row[3])) for row in rows]
+
+
+def _present(connection: Connection, archive_table: str, column: str | None) -> bool:
+    """Whether the archive's rows are still there: its table, and its column if it has one."""
+    found = catalog.table(connection, archive_table, schema=ARCHIVE_SCHEMA)
+    if found is None:
+        return False
+    columns = catalog.columns(connection, found.oid)
+    return column in columns if column is not None else bool(columns)
 
 
 def find(connection: Connection, name: str) -> Archive:
