@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy import Enum
 
 from conventions.lint.codes import PREFIX, RULES
-from conventions.lint.names import ENUM_TYPES
+from conventions.lint.spellings import ENUM_TYPES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -113,7 +113,7 @@ def test_pre_commit_accepts_both_files() -> None:
 
 
 def test_every_public_sqlalchemy_enum_spelling_is_in_the_name_table() -> None:
-    """If SQLAlchemy grows a new Enum alias, this fails until names.py knows it."""
+    """If SQLAlchemy grows a new Enum alias, this fails until spellings.py knows it."""
     found = set()
     for info in pkgutil.walk_packages(sqlalchemy.__path__, "sqlalchemy."):
         if ".testing" in info.name or "mypy" in info.name:

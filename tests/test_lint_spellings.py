@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from conventions.harness.scratch import run_cli
-from conventions.lint.project import Project
 from conventions.lint.roots import SourceRootsInvalid, source_roots
+from conventions.lint.source_tree import SourceTree
 from conventions.lint.static import lint_paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,7 +74,7 @@ def test_an_enum_in_a_configured_root_is_resolved(tmp_path: Path) -> None:
     enum_source = "import enum\nclass Status(enum.Enum):\n    A = 'a'\n"
     write(tmp_path / "libs" / "common" / "enums.py", enum_source)
     models = write(tmp_path / "app" / "models.py", MODELS.format(module="common.enums"))
-    project = Project([tmp_path, tmp_path / "libs"])
+    project = SourceTree([tmp_path, tmp_path / "libs"])
     notices: list[str] = []
     findings = lint_paths([models], project=project, notices=notices)
     assert [(f.line, f.code) for f in findings] == [(14, "HSE005")]
@@ -85,7 +85,7 @@ def test_a_module_found_nowhere_is_said_once_not_passed_silently(tmp_path: Path)
     first = write(tmp_path / "app" / "orders.py", MODELS.format(module="vanished.enums"))
     second = write(tmp_path / "app" / "refunds.py", MODELS.format(module="vanished.enums"))
     notices: list[str] = []
-    findings = lint_paths([first, second], project=Project([tmp_path]), notices=notices)
+    findings = lint_paths([first, second], project=SourceTree([tmp_path]), notices=notices)
     assert findings == []
     assert len(notices) == 1
     assert "module vanished.enums is in no source root" in notices[0]
@@ -111,7 +111,7 @@ def test_an_enum_in_an_installed_library_is_followed_to_its_file(tmp_path: Path)
         ).replace("Mapped[Status]", "Mapped[ExitCode]"),
     )
     notices: list[str] = []
-    findings = lint_paths([models], project=Project([tmp_path]), notices=notices)
+    findings = lint_paths([models], project=SourceTree([tmp_path]), notices=notices)
     assert [(f.line, f.code) for f in findings] == [(14, "HSE005")]
     assert notices == []
 
@@ -156,7 +156,7 @@ def test_a_file_with_newer_syntax_is_linted_where_it_parses() -> None:
 )
 def test_other_newer_features_are_named(tmp_path: Path, line: str, needs: str) -> None:
     path = write(tmp_path / "newer.py", line)
-    findings = lint_paths([path], project=Project([tmp_path]))
+    findings = lint_paths([path], project=SourceTree([tmp_path]))
     if sys.version_info >= (3, 12) and "3.12" in needs:
         assert findings == []
     else:
@@ -208,7 +208,7 @@ def test_a_column_type_change_is_judged_against_types_other_files_create(tmp_pat
     expected = [("versions/b.py", 5, 31, "HSE014")]
 
     def found(*paths: Path) -> list[tuple[str, int, int, str]]:
-        findings = lint_paths(list(paths), project=Project([tmp_path]))
+        findings = lint_paths(list(paths), project=SourceTree([tmp_path]))
         return [
             (Path(f.path).relative_to(tmp_path).as_posix(), f.line, f.col, f.code) for f in findings
         ]

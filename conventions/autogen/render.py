@@ -17,7 +17,7 @@ from alembic.autogenerate.api import AutogenContext
 from alembic.autogenerate.render import _constraint_renderers
 
 from conventions.autogen.changes import ChoiceCheckDropped
-from conventions.autogen.tables import ChoiceCheck
+from conventions.autogen.tables import ChoiceConstraint
 from conventions.ops.choice_ops import AddChoiceColumnOp, AlterChoicesOp, DropChoiceColumnOp
 
 
@@ -110,9 +110,9 @@ def _drop_choice_check(autogen_context: AutogenContext, op: ChoiceCheckDropped) 
 # It is private API (stable since Alembic 0.8, and the version is pinned); the
 # public render_item hook would need every env.py to configure it, and
 # tests/test_autogenerate_compare.py fails loudly if the dispatcher goes away.
-@_constraint_renderers.dispatch_for(ChoiceCheck)
+@_constraint_renderers.dispatch_for(ChoiceConstraint)
 def _choice_check(
-    constraint: ChoiceCheck, autogen_context: AutogenContext, namespace_metadata: Any
+    constraint: ChoiceConstraint, autogen_context: AutogenContext, namespace_metadata: Any
 ) -> str:
     sa = autogen_context.opts.get("sqlalchemy_module_prefix") or "sa."
     name = f"{_prefix(autogen_context)}f({str(constraint.name)!r})"

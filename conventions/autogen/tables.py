@@ -27,7 +27,7 @@ from conventions.choice import Choice, constraint_name
 from conventions.db.check_parser import parse_choice_check
 
 
-class ChoiceCheck(CheckConstraint):
+class ChoiceConstraint(CheckConstraint):
     """The CHECK of a choice column, kept as (column, values) so it renders as Python.
 
     Written as ``sa.CheckConstraint(sa.column("kind").in_([...]), name=op.f(...))``:
@@ -44,10 +44,12 @@ class ChoiceCheck(CheckConstraint):
             sa_column(column).in_(self.values), name=conv(constraint_name(table, column))
         )
 
-    def _copy(self, **kw: Any) -> ChoiceCheck:
+    def _copy(self, **kw: Any) -> ChoiceConstraint:
         # Alembic copies constraints into each Table it builds (CheckConstraint._copy
         # would return the base class, and the Python rendering with it).
-        return self._schema_item_copy(ChoiceCheck(self.choice_table, self.column_name, self.values))
+        return self._schema_item_copy(
+            ChoiceConstraint(self.choice_table, self.column_name, self.values)
+        )
 
 
 def _plain_column(column: Column[Any]) -> Column[Any]:
@@ -101,7 +103,7 @@ def house_create_table(op: CreateTableOp) -> CreateTableOp:
             continue  # the type's own CHECK; replaced by the explicit one below
         else:
             items.append(item)
-    items.extend(ChoiceCheck(op.table_name, name, c.values) for name, c in choices.items())
+    items.extend(ChoiceConstraint(op.table_name, name, c.values) for name, c in choices.items())
     return _rebuild(op, items)
 
 
@@ -118,7 +120,7 @@ def house_recreate_table(op: CreateTableOp) -> CreateTableOp:
                 and found.column in columns
                 and str(item.name) == constraint_name(op.table_name, found.column)
             ):
-                items.append(ChoiceCheck(op.table_name, found.column, found.values))
+                items.append(ChoiceConstraint(op.table_name, found.column, found.values))
                 changed = True
                 continue
         items.append(item)

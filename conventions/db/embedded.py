@@ -88,7 +88,9 @@ def ensure_running(pgdata: Path, database: str = DATABASE) -> URL:
 
 def _create_database(admin_url: URL, database: str) -> None:
     import psycopg2
-    from psycopg2 import errors, sql
+    from psycopg2 import errors
+
+    from conventions.db.sqltext import ident
 
     conn = psycopg2.connect(
         dbname=admin_url.database, user=admin_url.username, **_socket(admin_url)
@@ -99,7 +101,7 @@ def _create_database(admin_url: URL, database: str) -> None:
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
             if cur.fetchone() is None:
                 try:
-                    cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+                    cur.execute(f"CREATE DATABASE {ident(database)}")
                 except errors.DuplicateDatabase:
                     pass  # another process won the race; the database is there
     finally:

@@ -102,15 +102,24 @@ def relation(
     return f"(SELECT *, {extra} FROM {table_sql}) AS {ident(name)}"
 
 
-def offenders(conn: Connection, source: str, where: str, *, shown: Sequence[str]) -> RowSample:
+def offenders(
+    conn: Connection, source: str, where: str, *, shown: Sequence[str], as_text: bool = True
+) -> RowSample:
     """Count rows of ``source`` matching ``where``, with samples of the ``shown`` columns.
 
-    One column's value is shown as its text; several as a row, e.g. ``(3,-1)``.
+    The one way offending rows are sampled, before a change (the preflight) and after
+    the database refused one (:mod:`conventions.runtime.explain`). One column's value
+    is shown as itself; several (every column of a composite key, say) as a row, e.g.
+    ``(3,-1)``; none as the row's ``ctid``. ``as_text=False`` keeps the values as the
+    driver returns them (``11`` rather than ``'11'``).
     """
-    columns = [ident(c) for c in shown]
+    columns = [ident(c) for c in shown] or ["ctid"]
     value = columns[0] if len(columns) == 1 else f"ROW({', '.join(columns)})"
     return _sample(
-        conn, f"SELECT {_escaped(value)} AS v FROM {_escaped(source)} WHERE {_escaped(where)}", {}
+        conn,
+        f"SELECT {_escaped(value)} AS v FROM {_escaped(source)} WHERE {_escaped(where)}",
+        {},
+        as_text=as_text,
     )
 
 
@@ -174,15 +183,26 @@ def rows_longer_than(
     )
 
 
-def _sample(conn: Connection, offending: str, params: dict[str, object]) -> RowSample:
-    row = conn.exec_driver_sql(
-        f"WITH bad AS MATERIALIZED ({offending})"
-        " SELECT (SELECT count(*) FROM bad),"
-        " ARRAY(SELECT v::text FROM bad GROUP BY v ORDER BY count(*) DESC, v LIMIT 5)",
+def _sample(
+    conn: Connection, offending: str, params: dict[str, object], *, as_text: bool = True
+) -> RowSample:
+    """Count the rows ``offending`` selects and return up to 5 values, most frequent first.
+
+    One scan (a materialized CTE) serves both. The samples come back one per result
+    row rather than as an array, so a value keeps its type when ``as_text`` is off
+    (the driver cannot read an array of an enum or a record); the left join keeps one
+    row, carrying the count, when nothing offends.
+    """
+    v = "top.v::text" if as_text else "top.v"
+    rows = conn.exec_driver_sql(
+        f"WITH bad AS MATERIALIZED ({offending}),"
+        " top AS (SELECT v, row_number() OVER (ORDER BY count(*) DESC, v) AS i"
+        " FROM bad GROUP BY v ORDER BY i LIMIT 5)"
+        f" SELECT (SELECT count(*) FROM bad), {v}, top.i"
+        " FROM (SELECT) AS one LEFT JOIN top ON true ORDER BY top.i",
         params,
-    ).first()
-    assert row is not None
-    return RowSample(count=int(row[0]), samples=tuple(row[1]))
+    ).all()
+    return RowSample(count=int(rows[0][0]), samples=tuple(r[1] for r in rows if r[2] is not None))
 
 
 def violation(

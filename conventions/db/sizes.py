@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
+from conventions.db import catalog
 from conventions.db.sqltext import PROBE, qualified
 
 
@@ -35,11 +36,9 @@ class TableSize:
 
 def table_size(conn: Connection, oid: int, *, name: str, schema: str, cap: int) -> TableSize:
     """Return the table's size: reltuples when known, else count at most ``cap + 1`` rows."""
-    row = conn.exec_driver_sql(
-        "SELECT reltuples::bigint, relpages FROM pg_class WHERE oid = %(oid)s", {"oid": oid}
-    ).first()
-    if row is not None and row[0] > 0:
-        return TableSize(int(row[0]), estimated=True)
+    estimate = catalog.reltuples(conn, oid)
+    if estimate > 0:
+        return TableSize(estimate, estimated=True)
     # Never analysed (-1), or analysed while empty (0): a load since then is not
     # reflected yet, so count — never more than cap + 1 rows.
     limit = max(cap, 0) + 1

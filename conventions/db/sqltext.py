@@ -52,23 +52,28 @@ def literal_list(values: Iterable[str]) -> str:
     return ", ".join(literal(v) for v in values)
 
 
-def fit_name(name: str) -> str:
-    """Shorten a generated name over 63 characters the way SQLAlchemy does.
+def fit_name(name: str, limit: int = MAX_IDENTIFIER) -> str:
+    """Return ``name`` shortened to at most ``limit`` UTF-8 bytes, with a hash of the whole.
 
-    PostgreSQL would silently truncate it, and a migration looking the constraint up
-    by its full name would then never find it; SQLAlchemy's convention names use
-    ``name[:55] + "_" + md5[-4:]``, and the house ops must agree with the models.
+    The one shortening rule for names the tooling generates and must find again
+    (constraint names, archive tables). PostgreSQL would silently cut a longer name at
+    63 *bytes*, and a migration looking it up by its full name would never find it, so
+    the size is measured in bytes (30 × 'ö' is 60 bytes) and the cut falls on a character
+    boundary. For an ASCII name this is exactly SQLAlchemy's own truncation of
+    naming-convention names (``name[:55] + "_" + md5[-4:]``), so the house ops and the
+    models agree; SQLAlchemy counts characters, so for a non-ASCII name only this
+    byte-sized form survives PostgreSQL intact.
     """
-    if len(name) <= MAX_IDENTIFIER:
+    if len(name.encode("utf-8")) <= limit:
         return name
-    return name[: MAX_IDENTIFIER - 8] + "_" + md5_hex(name)[-4:]
+    return clip_bytes(name, limit - 8) + "_" + md5_hex(name)[-4:]
 
 
 def clip_bytes(name: str, limit: int = MAX_IDENTIFIER) -> str:
     """Cut ``name`` to at most ``limit`` UTF-8 bytes at a character boundary.
 
     This is what PostgreSQL does to an identifier longer than 63 bytes (not
-    characters: 30 × 'ö' is 60 bytes), so a name cut here is the name it stores.
+    characters), so a name cut here is the name it stores.
     """
     encoded = name.encode("utf-8")
     if len(encoded) <= limit:
@@ -76,14 +81,13 @@ def clip_bytes(name: str, limit: int = MAX_IDENTIFIER) -> str:
     return encoded[:limit].decode("utf-8", errors="ignore")
 
 
-def fit_identifier(base: str, suffix: str = "") -> str:
-    """Return ``base + suffix`` within 63 bytes, ``base`` clipped (never ``suffix``).
+def numbered(base: str, n: int) -> str:
+    """Return ``<base>_<n>`` within 63 bytes, ``base`` clipped (never the counter).
 
-    For names the tooling generates and must find again (archive tables): sized in
-    bytes, so PostgreSQL never truncates them behind our back.
+    For the second, third… name made from one :func:`fit_name`-sized base.
     """
-    room = MAX_IDENTIFIER - len(suffix.encode("utf-8"))
-    return clip_bytes(base, room) + suffix
+    suffix = f"_{n}"
+    return clip_bytes(base, MAX_IDENTIFIER - len(suffix)) + suffix
 
 
 # Leads every statement the runtime sends only to look (the safety check's row count and

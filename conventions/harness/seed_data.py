@@ -23,6 +23,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from conventions.db import catalog
+from conventions.db.sqltext import ident, qualified
 from conventions.errors import ConventionsError
 from conventions.harness.settings import HarnessSettings
 from conventions.harness.tables import Column, Table, insertion_order, read_tables
@@ -187,8 +189,8 @@ def _referenced_rows(connection: Connection, table: Table, offset: int) -> dict[
         if fk.target == table.qualified:
             continue  # a self-reference: leave it NULL (or to the generated value)
         schema, name = fk.target.split(".", 1)
-        cols = ", ".join(_quote(c) for c in fk.target_columns)
-        source = f"{_quote(schema)}.{_quote(name)}"
+        cols = ", ".join(ident(c) for c in fk.target_columns)
+        source = qualified(name, schema)
         row = connection.execute(
             text(
                 f"SELECT {cols} FROM {source} ORDER BY {cols} "
@@ -255,7 +257,7 @@ def _insert(
         result = connection.execute(text(f"INSERT INTO {table.sql_name} DEFAULT VALUES{tail}"))
         return result.scalar() if returning else None
     names = list(values)
-    columns = ", ".join(_quote(n) for n in names)
+    columns = ", ".join(ident(n) for n in names)
     params = ", ".join(f":p{i}" for i in range(len(names)))
     identity = override and any(c.automatic for c in table.columns if c.name in values)
     overriding = " OVERRIDING SYSTEM VALUE" if identity else ""
@@ -266,22 +268,18 @@ def _insert(
     return result.scalar() if returning else None
 
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def _advance_sequences(connection: Connection, table: Table) -> None:
     """Move serial/identity sequences past explicit ids, so later inserts never collide."""
     for column in table.columns:
         if not column.automatic or column.type not in ("smallint", "integer", "bigint"):
             continue
-        highest = f"(SELECT max({_quote(column.name)}) FROM {table.sql_name})"
+        sequence = catalog.serial_sequence(connection, table.sql_name, column.name)
+        if sequence is None:
+            continue
+        highest = f"(SELECT max({ident(column.name)}) FROM {table.sql_name})"
         connection.execute(
-            text(
-                f"SELECT setval(seq::regclass, greatest({highest}, 1)) FROM "
-                "(SELECT pg_get_serial_sequence(:tbl, :col) AS seq) s WHERE seq IS NOT NULL"
-            ),
-            {"tbl": table.sql_name, "col": column.name},
+            text(f"SELECT setval(CAST(:seq AS regclass), greatest({highest}, 1))"),
+            {"seq": sequence},
         )
 
 
@@ -300,7 +298,7 @@ def generated_value(connection: Connection, table: Table, column: Column, n: int
 def _referenced(connection: Connection, target: str, column: str) -> object:
     schema, name = target.split(".", 1)
     value = connection.execute(
-        text(f"SELECT {_quote(column)} FROM {_quote(schema)}.{_quote(name)} ORDER BY 1 LIMIT 1")
+        text(f"SELECT {ident(column)} FROM {qualified(name, schema)} ORDER BY 1 LIMIT 1")
     ).scalar()
     return _IMPOSSIBLE if value is None else value
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from conventions.db import catalog, sqltext
 from conventions.harness.snapshot import IGNORED, ignored
 
 
@@ -47,45 +47,11 @@ class Table:
 
     @property
     def sql_name(self) -> str:
-        return f"{_quote(self.schema)}.{_quote(self.name)}"
+        return sqltext.qualified(self.name, self.schema)
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
 
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-_COLUMNS = """
-SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
-       d.adbin IS NOT NULL,
-       a.attidentity <> '' OR a.attgenerated <> ''
-         OR coalesce(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false),
-       ARRAY(SELECT e.enumlabel FROM pg_enum e WHERE e.enumtypid = a.atttypid
-             ORDER BY e.enumsortorder)
-FROM pg_attribute a
-JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p')
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-ORDER BY n.nspname, c.relname, a.attnum
-"""
-
-_CONSTRAINTS = """
-SELECT n.nspname, c.relname, con.contype,
-       ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(num, pos)
-             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num ORDER BY k.pos),
-       fn.nspname, f.relname,
-       ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(num, pos)
-             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num
-             ORDER BY k.pos),
-       pg_get_constraintdef(con.oid)
-FROM pg_constraint con
-JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_class f ON f.oid = con.confrelid LEFT JOIN pg_namespace fn ON fn.oid = f.relnamespace
-WHERE con.contype IN ('p', 'f', 'c') AND c.relkind IN ('r', 'p')
-"""
 
 _LITERAL = re.compile(r"'((?:[^']|'')*)'")
 
@@ -93,14 +59,14 @@ _LITERAL = re.compile(r"'((?:[^']|'')*)'")
 def read_tables(connection: Connection, *, ignore: tuple[str, ...] = IGNORED) -> dict[str, Table]:
     """Return every ordinary table outside the ignore list, keyed ``schema.table``."""
     columns: dict[str, list[list[object]]] = {}
-    for schema, table, *rest in connection.execute(text(_COLUMNS)):
+    for schema, table, *rest in catalog.every_column(connection):
         if not ignored(schema, table, ignore=ignore):
             columns.setdefault(f"{schema}.{table}", []).append(rest)
     keys: dict[str, tuple[str, ...]] = {}
     fks: dict[str, list[ForeignKey]] = {}
     choices: dict[tuple[str, str], tuple[str, ...]] = {}
-    for schema, table, kind, cols, fschema, ftable, fcols, definition in connection.execute(
-        text(_CONSTRAINTS)
+    for schema, table, kind, cols, fschema, ftable, fcols, definition in catalog.every_constraint(
+        connection
     ):
         qualified = f"{schema}.{table}"
         if kind == "p":

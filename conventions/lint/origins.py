@@ -6,7 +6,7 @@ sa.Enum`` (or ``partial(sa.Enum, native_enum=False)``, a function returning
 SQLAlchemy's ``Enum`` from their own module, or reach every type through a
 Flask-SQLAlchemy instance (``db = SQLAlchemy()`` then ``db.Enum``). This module
 answers, for a dotted name as written in a module, what it stands for, following
-imports within the project (:class:`~conventions.lint.project.Project`) to the
+imports within the project (:class:`~conventions.lint.source_tree.SourceTree`) to the
 SQLAlchemy origin. Answers are memoised per (module, name): a helper module that
 fifty model files import is read once and asked once.
 """
@@ -17,8 +17,8 @@ import ast
 from typing import NamedTuple
 
 from conventions.lint.facts import ModuleFacts, dotted
-from conventions.lint.names import ENUM_TYPES, EXTERNAL_HEADS, MODULE_PREFIXES
-from conventions.lint.project import Project
+from conventions.lint.source_tree import SourceTree
+from conventions.lint.spellings import ENUM_TYPES, EXTERNAL_HEADS, MODULE_PREFIXES
 
 # Flask-SQLAlchemy's extension class: its instances expose every sqlalchemy name.
 FLASK_SQLALCHEMY = frozenset(
@@ -55,7 +55,9 @@ def _extend(origin: Origin | None, rest: str, via: str = "") -> Origin | None:
     return Origin(target, origin.native_false, origin.via or via)
 
 
-def dotted_origin(project: Project, facts: ModuleFacts, name: str, depth: int = 0) -> Origin | None:
+def dotted_origin(
+    project: SourceTree, facts: ModuleFacts, name: str, depth: int = 0
+) -> Origin | None:
     """Return what ``a.b.c`` (as written in ``facts``' module) stands for, or None."""
     if depth > _MAX_DEPTH:
         return None
@@ -74,7 +76,9 @@ def dotted_origin(project: Project, facts: ModuleFacts, name: str, depth: int = 
     return _extend(found, remainder, via=f"{owner.name}.{first}")
 
 
-def local_origin(project: Project, facts: ModuleFacts, name: str, depth: int = 0) -> Origin | None:
+def local_origin(
+    project: SourceTree, facts: ModuleFacts, name: str, depth: int = 0
+) -> Origin | None:
     """Return what a name *defined* in ``facts``' module stands for (memoised)."""
     key = (facts.path, name)
     memo = project.origins
@@ -90,7 +94,7 @@ def local_origin(project: Project, facts: ModuleFacts, name: str, depth: int = 0
     return found
 
 
-def _defined(project: Project, facts: ModuleFacts, name: str, depth: int) -> Origin | None:
+def _defined(project: SourceTree, facts: ModuleFacts, name: str, depth: int) -> Origin | None:
     if name in facts.values:  # EnumColumn = sa.Enum / partial(sa.Enum, ...)
         found = dotted_origin(project, facts, facts.values[name], depth + 1)
         if found is not None and name in facts.partial_native_false:
@@ -108,7 +112,7 @@ def _defined(project: Project, facts: ModuleFacts, name: str, depth: int) -> Ori
     return None
 
 
-def _class_origin(project: Project, facts: ModuleFacts, name: str, depth: int) -> Origin | None:
+def _class_origin(project: SourceTree, facts: ModuleFacts, name: str, depth: int) -> Origin | None:
     """``class LabeledEnum(sa.Enum)`` or a TypeDecorator with ``impl = sa.Enum``."""
     bases = facts.classes[name]
     if any(base in _MIXINS for base in bases):
@@ -125,7 +129,9 @@ def _class_origin(project: Project, facts: ModuleFacts, name: str, depth: int) -
     return None
 
 
-def is_flask_sqlalchemy(project: Project, facts: ModuleFacts, callee: str, depth: int = 0) -> bool:
+def is_flask_sqlalchemy(
+    project: SourceTree, facts: ModuleFacts, callee: str, depth: int = 0
+) -> bool:
     """Say whether calling ``callee`` makes a Flask-SQLAlchemy instance (a subclass counts)."""
     if depth > _MAX_DEPTH:
         return False
@@ -139,7 +145,7 @@ def is_flask_sqlalchemy(project: Project, facts: ModuleFacts, callee: str, depth
 
 
 def _function_origin(
-    project: Project,
+    project: SourceTree,
     facts: ModuleFacts,
     function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda,
     depth: int,
@@ -178,7 +184,7 @@ def _returns(body: list[ast.stmt], assigned: dict[str, ast.expr], out: list[ast.
 
 
 def _expression_origin(
-    project: Project,
+    project: SourceTree,
     facts: ModuleFacts,
     node: ast.expr,
     assigned: dict[str, ast.expr],
@@ -209,7 +215,7 @@ def _expression_origin(
     return None
 
 
-def module_spellings(project: Project, facts: ModuleFacts) -> frozenset[str]:
+def module_spellings(project: SourceTree, facts: ModuleFacts) -> frozenset[str]:
     """The names a project module defines that spell an Enum type or a namespace (memoised)."""
     known = project.spellings.get(facts.path)
     if known is None:

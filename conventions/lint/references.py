@@ -20,8 +20,8 @@ import re
 from typing import TYPE_CHECKING
 
 from conventions.lint import sql
-from conventions.lint.names import ENUM_HELPER_CLASSES, ENUM_OPS, ENUM_TYPES
 from conventions.lint.report import Position
+from conventions.lint.spellings import ENUM_HELPER_CLASSES, ENUM_OPS, ENUM_TYPES
 from conventions.lint.sql_comments import strip_comments
 
 if TYPE_CHECKING:

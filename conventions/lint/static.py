@@ -22,33 +22,33 @@ from pathlib import Path
 from conventions.db.settings import project_root
 from conventions.lint import downgrade, sql, syntax
 from conventions.lint.facts import ModuleFacts, dotted, gather
-from conventions.lint.names import (
+from conventions.lint.origins import Origin, dotted_origin, local_origin, module_spellings
+from conventions.lint.references import MAP, visit
+from conventions.lint.report import Comments, Finding, Position, display_path, suppressed
+from conventions.lint.roots import source_roots
+from conventions.lint.source_tree import SourceTree
+from conventions.lint.spellings import (
     ENUM_TYPES,
     EXTERNAL_HEADS,
     LEAF_NAMES,
     MODULE_PREFIXES,
     STAR_EXPORTS,
 )
-from conventions.lint.origins import Origin, dotted_origin, local_origin, module_spellings
-from conventions.lint.project import Project
-from conventions.lint.references import MAP, visit
-from conventions.lint.report import Comments, Finding, Position, display_path, suppressed
-from conventions.lint.roots import source_roots
 from conventions.lint.typing_rules import Candidate, mapped_candidate
 
 SUFFIXES = (".py", ".sql")
 
 
-def default_project() -> Project:
+def default_project() -> SourceTree:
     """The project root, its configured source roots (``[tool.conventions.lint] src``), cwd."""
     root = project_root()
-    return Project([root, *source_roots(root), Path.cwd()])
+    return SourceTree([root, *source_roots(root), Path.cwd()])
 
 
 def lint_paths(
     paths: Iterable[Path | str],
     *,
-    project: Project | None = None,
+    project: SourceTree | None = None,
     notices: list[str] | None = None,
 ) -> list[Finding]:
     """Lint files and directories (recursively: ``*.py``, ``*.sql``); return sorted findings.
@@ -96,7 +96,7 @@ def lint_paths(
     return sorted(set(findings))
 
 
-def _notify(project: Project, notices: list[str] | None) -> None:
+def _notify(project: SourceTree, notices: list[str] | None) -> None:
     lines = []
     for module, places in sorted(project.unresolved.items()):
         more = f" and {len(places) - 1} more" if len(places) > 1 else ""
@@ -224,7 +224,7 @@ class FileScan:
     takes the tree an earlier file's import already parsed), :meth:`run` walks it.
     """
 
-    def __init__(self, path: str, project: Project) -> None:
+    def __init__(self, path: str, project: SourceTree) -> None:
         self.path = path
         self.project = project
         self.shown = display_path(path)
@@ -502,7 +502,7 @@ class FileScan:
 
 
 def _imported(
-    project: Project, facts: ModuleFacts, name: str, target: str
+    project: SourceTree, facts: ModuleFacts, name: str, target: str
 ) -> tuple[Origin | None, frozenset[str] | None]:
     """What an import from outside SQLAlchemy brings: an Enum spelling, a project module
     holding some (their names), an unknown (None, None: maybe Flask's ``db``)."""

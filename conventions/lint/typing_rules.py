@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from conventions.lint.facts import ModuleFacts, dotted
-from conventions.lint.names import EXTERNAL_HEADS, LITERAL_NAMES, NOT_A_TYPE, PY_ENUM_BASES
-from conventions.lint.project import Project, Symbol
 from conventions.lint.report import Finding, suppressed
+from conventions.lint.source_tree import SourceTree, Symbol
+from conventions.lint.spellings import EXTERNAL_HEADS, LITERAL_NAMES, NOT_A_TYPE, PY_ENUM_BASES
 
 if TYPE_CHECKING:
     from conventions.lint.static import FileScan
@@ -38,7 +38,7 @@ class Candidate:
     noqa_comments: list[str]
     sqlmodel: bool = False  # a SQLModel field (no Mapped[]): a column only in a table class
 
-    def check(self, project: Project) -> Finding | None:
+    def check(self, project: SourceTree) -> Finding | None:
         """Return the finding if the annotation really becomes an Enum, else None."""
         code = "HSE006" if self.type_name is None else "HSE005"
         if suppressed(code, self.noqa_comments):
@@ -72,7 +72,7 @@ class Candidate:
             )
         return Finding(self.shown, self.line, self.col, code, message)
 
-    def _enum_elsewhere(self, project: Project) -> bool:
+    def _enum_elsewhere(self, project: SourceTree) -> bool:
         """Look for a type no root defines in the repository and installed libraries.
 
         A module found nowhere is noted once per module (``project.unresolved``).
@@ -97,7 +97,7 @@ def _key(symbol: Symbol) -> tuple[object, str]:
     return (owner.path if owner is not None else None, name)
 
 
-def _is_table_field(project: Project, facts: ModuleFacts, cls: str) -> bool:
+def _is_table_field(project: SourceTree, facts: ModuleFacts, cls: str) -> bool:
     """A field of a ``table=True`` class, or of a class some table class inherits from."""
     if cls in facts.table_classes:
         return True

@@ -49,11 +49,8 @@ def object_name(item: Any) -> str:
 
 
 def primary_key(conn: Connection, oid: int) -> list[str]:
-    """The primary key's columns in key order (the archive's query; loaded on first use so
-    that importing the op classes, as the read-only drift check does, loads no runtime)."""
-    from conventions.runtime.archive import primary_key as archived_key
-
-    return archived_key(conn, oid)
+    """The primary key's columns in key order."""
+    return list(catalog.primary_key(conn, oid))
 
 
 def _relation_missing(name: str, schema: str | None) -> RelationMissing:

@@ -58,12 +58,9 @@ def normalised_check(conn: Connection, table_sql: str, condition_sql: str) -> st
     with shadow_of(conn, table_sql) as shadow:
         add = f"ALTER TABLE {shadow} ADD CONSTRAINT house_shadow_check CHECK ({condition_sql})"
         conn.exec_driver_sql(add.replace("%", "%%"))
-        row = conn.exec_driver_sql(
-            "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
-            " WHERE conrelid = %(rel)s::regclass AND conname = 'house_shadow_check'",
-            {"rel": shadow},
-        ).one()
-    return str(row[0])
+        found = catalog.constraint(conn, _oid(conn, shadow), "house_shadow_check")
+    assert found is not None  # just added, in this transaction
+    return found.definition
 
 
 def check_columns(conn: Connection, table_sql: str, condition_sql: str) -> tuple[str, ...]:
@@ -77,8 +74,7 @@ def check_columns(conn: Connection, table_sql: str, condition_sql: str) -> tuple
         with shadow_of(conn, table_sql) as shadow:
             add = f"ALTER TABLE {shadow} ADD CONSTRAINT house_shadow_check CHECK ({condition_sql})"
             conn.exec_driver_sql(add.replace("%", "%%"))
-            oid = conn.exec_driver_sql("SELECT %(rel)s::regclass::oid", {"rel": shadow}).scalar()
-            return catalog.constraint_columns(conn, int(oid), "house_shadow_check")
+            return catalog.constraint_columns(conn, _oid(conn, shadow), "house_shadow_check")
     except DBAPIError:  # the savepoint is rolled back: the migration's transaction goes on
         return ()
 
@@ -91,9 +87,11 @@ def normalised_index(conn: Connection, table_sql: str, create_sql: str, on_sql: 
     """
     with shadow_of(conn, table_sql) as shadow:
         conn.exec_driver_sql(retarget_index(create_sql, on_sql, shadow).replace("%", "%%"))
-        row = conn.exec_driver_sql(
-            "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = %(rel)s::regclass",
-            {"rel": shadow},
-        ).one()
-    definition = str(row[0])
-    return definition[definition.index(" USING ") + 1 :]
+        (index,) = catalog.indexes(conn, _oid(conn, shadow)).values()
+    return index.body
+
+
+def _oid(conn: Connection, shadow: str) -> int:
+    found = catalog.resolve_table(conn, shadow)
+    assert found is not None  # made by shadow_of, in this transaction
+    return found.oid

@@ -23,31 +23,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.pool import NullPool
 
+from conventions.db import catalog
 from conventions.errors import ConventionsError
 
 FORMAT = "conventions-plan-stats/1"
 READ_ONLY_OPTIONS = (
     "-c default_transaction_read_only=on -c lock_timeout=500ms -c statement_timeout=10s"
 )
-
-_SIZES = """
-SELECT n.nspname, c.relname, c.reltuples::float8, s.n_live_tup::float8,
-       (c.relpages::bigint + coalesce(t.relpages, 0)::bigint + coalesce(
-          (SELECT sum(i.relpages) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-            WHERE x.indrelid = c.oid), 0)::bigint)
-         * current_setting('block_size')::bigint,
-       c.relpages::bigint * current_setting('block_size')::bigint
-  FROM pg_class c
-  JOIN pg_namespace n ON n.oid = c.relnamespace
-  LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
-  LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
- WHERE c.relkind IN ('r', 'm', 'p')
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-"""
 
 
 class StatsFileError(ConventionsError):
@@ -137,7 +123,7 @@ def read_only_engine(url: URL) -> Any:
 def read_sizes(connection: Connection) -> dict[str, Size]:
     """Return every user table's size from the catalog and statistics (no table is opened)."""
     found = {}
-    for schema, name, reltuples, live, total, heap in connection.execute(text(_SIZES)):
+    for schema, name, reltuples, live, total, heap in catalog.relation_sizes(connection):
         rows = reltuples if reltuples is not None and reltuples >= 0 else live
         source = "catalog" if reltuples is not None and reltuples >= 0 else "statistics"
         if rows is None:

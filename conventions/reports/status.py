@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 
+from conventions.db import catalog
 from conventions.history import records as history
 from conventions.history.records import ARCHIVE_INDEX, BOOKKEEPING_SCHEMAS, HistoryRow
 from conventions.reports import drift
@@ -160,52 +161,22 @@ def _stem(path: str | None) -> str:
     return Path(path).stem if path else "?"
 
 
-def _rows(connection: Connection, sql: str) -> list[Any]:
-    return list(connection.execute(text(sql), {"system": list(_SYSTEM)}).all())
-
-
 def _catalog_checks(connection: Connection, status: Status) -> None:
     status.not_valid_constraints = [
         f"{table}.{name}"
-        for table, name in _rows(
-            connection,
-            "SELECT c.conrelid::regclass::text, c.conname FROM pg_constraint c"
-            " JOIN pg_namespace n ON n.oid = c.connamespace"
-            " WHERE NOT c.convalidated AND NOT n.nspname = ANY(:system) ORDER BY 1, 2",
-        )
+        for table, name in catalog.not_valid_constraints(connection, excluded=_SYSTEM)
     ]
     status.invalid_indexes = [
         f"{index} on {table}"
-        for index, table in _rows(
-            connection,
-            "SELECT i.indexrelid::regclass::text, i.indrelid::regclass::text FROM pg_index i"
-            " JOIN pg_class c ON c.oid = i.indexrelid"
-            " JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE NOT i.indisvalid AND NOT n.nspname = ANY(:system) ORDER BY 1",
-        )
+        for index, table in catalog.invalid_indexes(connection, excluded=_SYSTEM)
     ]
     status.enum_types = [
         f"{name} ({', '.join(labels)})"
-        for name, labels in _rows(
-            connection,
-            "SELECT t.oid::regtype::text, array_agg(e.enumlabel ORDER BY e.enumsortorder)"
-            " FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid"
-            " JOIN pg_namespace n ON n.oid = t.typnamespace"
-            " WHERE NOT n.nspname = ANY(:system) GROUP BY t.oid ORDER BY 1",
-        )
+        for name, labels in catalog.enum_types(connection, excluded=_SYSTEM)
     ]
-    status.tables_without_primary_key = [
-        name
-        for (name,) in _rows(
-            connection,
-            "SELECT c.oid::regclass::text FROM pg_class c"
-            " JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
-            " AND NOT n.nspname = ANY(:system) AND n.nspname NOT LIKE 'pg\\_%'"
-            " AND NOT EXISTS (SELECT 1 FROM pg_constraint p"
-            "                 WHERE p.conrelid = c.oid AND p.contype = 'p') ORDER BY 1",
-        )
-    ]
+    status.tables_without_primary_key = catalog.tables_without_primary_key(
+        connection, excluded=_SYSTEM
+    )
 
 
 def untracked_tables(connection: Connection, metadata: MetaData | None) -> list[str]:
@@ -213,11 +184,6 @@ def untracked_tables(connection: Connection, metadata: MetaData | None) -> list[
     if metadata is None:
         return []
     default = connection.execute(text("SELECT current_schema()")).scalar()
-    present = set(
-        connection.execute(
-            text("SELECT schemaname, tablename FROM pg_tables WHERE NOT schemaname = ANY(:s)"),
-            {"s": list(_SYSTEM)},
-        ).all()
-    )
+    present = set(catalog.table_names(connection, excluded=_SYSTEM))
     tables = metadata.tables.values()
     return sorted(t.name for t in tables if (t.schema or default, t.name) in present)

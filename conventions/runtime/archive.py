@@ -16,7 +16,6 @@ reviewed changes and are not archived.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -29,12 +28,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from conventions import logs
-from conventions.db.sqltext import clip_bytes, fit_identifier, qualified
+from conventions.db import catalog
+from conventions.db.sqltext import clip_bytes, fit_name, ident, numbered, qualified
 from conventions.errors import ArchiveError
 from conventions.history.records import ARCHIVE_INDEX, ARCHIVE_SCHEMA
 from conventions.runtime.recorder import ensure_tables
 
-_MAX_IDENT = 63
 # How an archive column kept as text records the type it came from.
 TYPE_NOTE = "original type: "
 _downgrading: ContextVar[str | None] = ContextVar("downgrading_revision", default=None)
@@ -59,20 +58,12 @@ def archive_name(table: str, column: str | None, revision: str, taken: set[str])
     downgrade of the same revision failed with "already exists".
     """
     parts = [table, column, revision] if column else [table, revision]
-    base = "__".join(parts)
-    if len(base.encode("utf-8")) > _MAX_IDENT:
-        digest = hashlib.sha1(base.encode()).hexdigest()[:8]
-        base = fit_identifier(base, f"__{digest}")
+    base = fit_name("__".join(parts))
     name, n = base, 1
     while name in taken:
         n += 1
-        name = fit_identifier(base, f"_{n}")
+        name = numbered(base, n)
     return name
-
-
-def quote(connection: Connection, *names: str) -> str:
-    preparer = connection.dialect.identifier_preparer
-    return ".".join(preparer.quote_identifier(name) for name in names)
 
 
 @dataclass(frozen=True)
@@ -92,60 +83,24 @@ def find_relation(connection: Connection, schema: str | None, table: str) -> _Re
     role had a schema of its own (``"$user"`` first in the path): nothing was archived
     and the DROP, resolving through the whole path, removed the data.
     """
-    name = qualified(table, schema)
-    row = connection.execute(
-        text(
-            "SELECT c.oid, n.nspname, c.relname, c.relforcerowsecurity"
-            " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE c.oid = to_regclass(:name)"
-        ),
-        {"name": name},
-    ).first()
-    return _Relation(int(row[0]), str(row[1]), str(row[2]), bool(row[3])) if row else None
+    found = catalog.table(connection, table, schema=schema)
+    if found is None:
+        return None
+    force_rls = catalog.forces_row_security(connection, found.oid)
+    return _Relation(found.oid, found.schema, found.name, force_rls)
 
 
-def primary_key(connection: Connection, oid: int) -> list[str]:
-    rows = connection.execute(
-        text(
-            "SELECT a.attname FROM pg_index i"
-            " JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, n) ON true"
-            " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
-            " WHERE i.indrelid = :oid AND i.indisprimary ORDER BY k.n"
-        ),
-        {"oid": oid},
-    )
-    return list(rows.scalars())
+def _columns(connection: Connection, oid: int) -> list[catalog.ColumnInfo]:
+    return list(catalog.columns(connection, oid).values())
 
 
-@dataclass(frozen=True)
-class _Column:
-    name: str
-    type: str
-    own_type: bool  # a domain, enum, composite, … (or an array of one): kept as text
-
-
-def _columns(connection: Connection, oid: int) -> list[_Column]:
-    rows = connection.execute(
-        text(
-            "SELECT a.attname, format_type(a.atttypid, a.atttypmod),"
-            " t.typnamespace <> 'pg_catalog'::regnamespace"
-            " OR coalesce(e.typnamespace <> 'pg_catalog'::regnamespace, false)"
-            " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
-            " LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typelem <> 0"
-            " WHERE a.attrelid = :oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
-        ),
-        {"oid": oid},
-    )
-    return [_Column(str(n), str(t), bool(own)) for n, t, own in rows]
-
-
-def _selected(connection: Connection, column: _Column) -> str:
+def _selected(connection: Connection, column: catalog.ColumnInfo) -> str:
     """Select a column so the archive does not depend on its type (which a downgrade may drop).
 
     A value of a domain, enum or composite is kept as its text; the type's name is
     recorded on the archive column, and restore casts back to the column's type then.
     """
-    quoted = quote(connection, column.name)
+    quoted = ident(column.name)
     return f"CAST({quoted} AS text) AS {quoted}" if column.own_type else quoted
 
 
@@ -169,7 +124,7 @@ def every_row(
     same: a policy would hide rows from its UPDATE and refuse its INSERT of other
     tenants' rows.
     """
-    table = quote(connection, relation.schema, relation.name)
+    table = qualified(relation.name, relation.schema)
     if relation.force_rls:
         connection.execute(text(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"))
     previous = connection.execute(text("SELECT current_setting('row_security')")).scalar()
@@ -206,14 +161,14 @@ def _copy(
     relation: _Relation,
     column: str | None,
     keys: list[str],
-    columns: list[_Column],
+    columns: list[catalog.ColumnInfo],
     revision: str,
 ) -> tuple[str, int]:
     ensure_tables(connection)
     connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {ARCHIVE_SCHEMA}"))
     name = archive_name(relation.name, column, revision, _taken(connection))
-    target = quote(connection, ARCHIVE_SCHEMA, name)
-    source = quote(connection, relation.schema, relation.name)
+    target = qualified(name, ARCHIVE_SCHEMA)
+    source = qualified(relation.name, relation.schema)
     select = ", ".join(_selected(connection, c) for c in columns)
     rows = connection.execute(text(f"CREATE TABLE {target} AS SELECT {select} FROM {source}"))
     count = rows.rowcount
@@ -223,7 +178,7 @@ def _copy(
     for kept in columns:
         if kept.own_type:
             connection.execute(
-                text(f"COMMENT ON COLUMN {target}.{quote(connection, kept.name)} IS :note"),
+                text(f"COMMENT ON COLUMN {target}.{ident(kept.name)} IS :note"),
                 {"note": f"{TYPE_NOTE}{kept.type}"},
             )
     connection.execute(
@@ -254,15 +209,15 @@ def _archive_column(connection: Connection, op: ops.DropColumnOp, revision: str)
     dropped = next((c for c in present if c.name == wanted), None)
     if dropped is None:
         return  # the drop itself reports a missing column
-    source = quote(connection, relation.schema, relation.name)
-    column = quote(connection, dropped.name)
+    source = qualified(relation.name, relation.schema)
+    column = ident(dropped.name)
     with every_row(connection, relation):
         filled = connection.execute(
             text(f"SELECT count(*) FROM {source} WHERE {column} IS NOT NULL")
         ).scalar()
         if not filled:
             return
-        keys = [k for k in primary_key(connection, relation.oid) if k != dropped.name]
+        keys = [k for k in list(catalog.primary_key(connection, relation.oid)) if k != dropped.name]
         by_name = {c.name: c for c in present}
         # Without a primary key there is nothing to join back on: keep whole rows.
         kept = [by_name[k] for k in keys] + [dropped] if keys else present
@@ -285,7 +240,7 @@ def _archive_table(connection: Connection, op: ops.DropTableOp, revision: str) -
     relation = find_relation(connection, op.schema, op.table_name)
     if relation is None:
         return
-    source = quote(connection, relation.schema, relation.name)
+    source = qualified(relation.name, relation.schema)
     with every_row(connection, relation):
         if not connection.execute(text(f"SELECT EXISTS (SELECT 1 FROM {source})")).scalar():
             return
@@ -293,7 +248,7 @@ def _archive_table(connection: Connection, op: ops.DropTableOp, revision: str) -
             connection,
             relation=relation,
             column=None,
-            keys=primary_key(connection, relation.oid),
+            keys=list(catalog.primary_key(connection, relation.oid)),
             columns=_columns(connection, relation.oid),
             revision=revision,
         )

@@ -21,9 +21,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from conventions.db import catalog
+from conventions.db.sqltext import ident, qualified
 from conventions.errors import ArchiveError
 from conventions.history.records import ARCHIVE_INDEX, ARCHIVE_SCHEMA, exists
-from conventions.runtime.archive import every_row, find_relation, quote
+from conventions.runtime.archive import every_row, find_relation
 
 
 @dataclass(frozen=True)
@@ -67,17 +69,17 @@ def archives(connection: Connection) -> list[Archive]:
     """Return every archive, oldest first (none if the bookkeeping tables do not exist)."""
     if not exists(connection):
         return []
-    rows = connection.execute(
-        text(
-            f"SELECT {_COLUMNS}, EXISTS (SELECT 1 FROM pg_attribute a"
-            "  WHERE a.attrelid = to_regclass(format('%I.%I', CAST(:s AS text), archive_table))"
-            "  AND a.attname = coalesce(source_column, a.attname)"
-            "  AND a.attnum > 0 AND NOT a.attisdropped)"
-            f" FROM {ARCHIVE_INDEX} ORDER BY id"
-        ),
-        {"s": ARCHIVE_SCHEMA},
-    )
-    return [Archive(*row) for row in rows.all()]
+    rows = connection.execute(text(f"SELECT {_COLUMNS} FROM {ARCHIVE_INDEX} ORDER BY id")).all()
+    return [Archive(*row, present=_present(connection, row[0], row[3])) for row in rows]
+
+
+def _present(connection: Connection, archive_table: str, column: str | None) -> bool:
+    """Whether the archive's rows are still there: its table, and its column if it has one."""
+    found = catalog.table(connection, archive_table, schema=ARCHIVE_SCHEMA)
+    if found is None:
+        return False
+    columns = catalog.columns(connection, found.oid)
+    return column in columns if column is not None else bool(columns)
 
 
 def find(connection: Connection, name: str) -> Archive:
@@ -93,15 +95,12 @@ def find(connection: Connection, name: str) -> Archive:
 
 def _column_types(connection: Connection, schema: str, table: str) -> dict[str, str]:
     """Column name -> type of a table now, in order; generated columns left out (not writable)."""
-    rows = connection.execute(
-        text(
-            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
-            " WHERE attrelid = to_regclass(format('%I.%I', CAST(:s AS text), CAST(:t AS text)))"
-            " AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum"
-        ),
-        {"s": schema, "t": table},
-    )
-    return {str(name): str(kind) for name, kind in rows}
+    found = catalog.table(connection, table, schema=schema)
+    if found is None:
+        return {}
+    return {
+        c.name: c.type for c in catalog.columns(connection, found.oid).values() if not c.generated
+    }
 
 
 def _columns(connection: Connection, schema: str, table: str) -> list[str]:
@@ -178,8 +177,8 @@ def _write_back(
 ) -> tuple[int, int]:
     """Write the archive's values or rows back; return (written, kept newer)."""
     name = archive.name
-    source = quote(connection, archive.source_schema, archive.source_table)
-    stored = quote(connection, ARCHIVE_SCHEMA, name)
+    source = qualified(archive.source_table, archive.source_schema)
+    stored = qualified(name, ARCHIVE_SCHEMA)
     if archive.source_column:
         if not archive.key_columns:
             raise ArchiveError(
@@ -188,12 +187,11 @@ def _write_back(
                 name=name,
                 hints=[f"The whole rows are in {ARCHIVE_SCHEMA}.{name}; restore them by hand."],
             )
-        column = quote(connection, archive.source_column)
+        column = ident(archive.source_column)
         # The archive may hold the value as text (a type the downgrade dropped): cast back
         # to what the column is now, keys too.
         match = " AND ".join(
-            f"t.{quote(connection, k)} = CAST(a.{quote(connection, k)} AS {types[k]})"
-            for k in archive.key_columns
+            f"t.{ident(k)} = CAST(a.{ident(k)} AS {types[k]})" for k in archive.key_columns
         )
         value = f"CAST(a.{column} AS {types[archive.source_column]})"
         differs = f"t.{column} IS DISTINCT FROM {value}"
@@ -218,8 +216,8 @@ def _write_back(
     else:
         archived = _columns(connection, ARCHIVE_SCHEMA, name)
         common = [c for c in present if c in archived]
-        into = ", ".join(quote(connection, c) for c in common)
-        values = ", ".join(f"CAST({quote(connection, c)} AS {types[c]})" for c in common)
+        into = ", ".join(ident(c) for c in common)
+        values = ", ".join(f"CAST({ident(c)} AS {types[c]})" for c in common)
         written = connection.execute(
             text(
                 f"INSERT INTO {source} ({into}) OVERRIDING SYSTEM VALUE"
@@ -254,19 +252,9 @@ def restore_order(connection: Connection, names: list[str]) -> list[str]:
     found = {name: find(connection, name) for name in dict.fromkeys(names)}
     tables = [a for a in found.values() if a.source_column is None]
     columns = [a.name for a in found.values() if a.source_column is not None]
-    edges = connection.execute(
-        text(
-            "SELECT cn.nspname, c.relname, pn.nspname, p.relname FROM pg_constraint f"
-            " JOIN pg_class c ON c.oid = f.conrelid"
-            " JOIN pg_namespace cn ON cn.oid = c.relnamespace"
-            " JOIN pg_class p ON p.oid = f.confrelid"
-            " JOIN pg_namespace pn ON pn.oid = p.relnamespace"
-            " WHERE f.contype = 'f' AND f.conrelid <> f.confrelid"
-        )
-    ).all()
     parents: dict[tuple[str, str], set[tuple[str, str]]] = {}
-    for child_schema, child, parent_schema, parent in edges:
-        parents.setdefault((child_schema, child), set()).add((parent_schema, parent))
+    for child, parent in catalog.foreign_key_edges(connection):
+        parents.setdefault(child, set()).add(parent)
     ordered: list[str] = []
     done: set[str] = set()
 
@@ -295,14 +283,9 @@ def _plain_default(connection: Connection, source: str, column: str) -> str | No
     row still holding it has not been written since. A nextval() default is left
     out: evaluating it per row would consume the sequence (and never match anyway).
     """
-    expression = connection.execute(
-        text(
-            "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a"
-            " ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
-            " WHERE d.adrelid = to_regclass(:t) AND a.attname = :c"
-        ),
-        {"t": source, "c": column},
-    ).scalar()
+    found = catalog.resolve_table(connection, source)
+    described = catalog.column(connection, found.oid, column) if found is not None else None
+    expression = described.default if described is not None else None
     if not expression or _SEQUENCE_DEFAULT.search(expression):
         return None
     # It goes into text(): a colon (e.g. in '12:00'::time) must not read as a parameter.
@@ -311,15 +294,12 @@ def _plain_default(connection: Connection, source: str, column: str) -> str | No
 
 def _advance_sequences(connection: Connection, archive: Archive, columns: list[str]) -> None:
     """Move serial/identity sequences past restored ids, so new inserts do not collide."""
-    source = quote(connection, archive.source_schema, archive.source_table)
+    source = qualified(archive.source_table, archive.source_schema)
     for column in columns:
-        sequence = connection.execute(
-            text("SELECT pg_get_serial_sequence(:t, :c)"),
-            {"t": quote(connection, archive.source_schema, archive.source_table), "c": column},
-        ).scalar()
+        sequence = catalog.serial_sequence(connection, source, column)
         if sequence is None:
             continue
-        top = connection.execute(text(f"SELECT max({quote(connection, column)}) FROM {source}"))
+        top = connection.execute(text(f"SELECT max({ident(column)}) FROM {source}"))
         value = top.scalar()
         if value is not None:
             connection.execute(text("SELECT setval(:s, :v)"), {"s": sequence, "v": value})
@@ -328,6 +308,6 @@ def _advance_sequences(connection: Connection, archive: Archive, columns: list[s
 def purge(connection: Connection, name: str) -> Archive:
     """Drop an archive's table and its index entry; return what was purged."""
     archive = find(connection, name)
-    connection.execute(text(f"DROP TABLE IF EXISTS {quote(connection, ARCHIVE_SCHEMA, name)}"))
+    connection.execute(text(f"DROP TABLE IF EXISTS {qualified(name, ARCHIVE_SCHEMA)}"))
     connection.execute(text(f"DELETE FROM {ARCHIVE_INDEX} WHERE archive_table = :n"), {"n": name})
     return archive

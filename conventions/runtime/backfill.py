@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from conventions import logs
+from conventions.db import catalog
 from conventions.db.sqltext import ident, qualified
 from conventions.errors import BackfillFailed
 from conventions.history.records import SCHEMA
@@ -351,10 +352,5 @@ def offline_script(plan: BackfillPlan, pause: float) -> str:
 
 
 def key_columns(conn: Connection, oid: int, names: Sequence[str]) -> list[KeyColumn]:
-    rows = conn.exec_driver_sql(
-        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
-        " WHERE attrelid = %(oid)s AND attname = ANY(%(names)s)",
-        {"oid": oid, "names": list(names)},
-    ).all()
-    types = dict(rows)
+    types = {c.name: c.type for c in catalog.columns(conn, oid).values()}
     return [KeyColumn(n, types[n]) for n in names if n in types]

@@ -23,8 +23,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from conventions.db import preflight
+from conventions.db import catalog, preflight
 from conventions.db.diagnose import statement_error
+from conventions.db.sqltext import ident, qualified
 from conventions.errors import (
     ConstraintViolation,
     ConventionsError,
@@ -181,11 +182,6 @@ def _diag(err: DBAPIError) -> Any:
     return getattr(err.orig, "diag", None)
 
 
-def _quoted(connection: Connection, *names: str) -> str:
-    preparer = connection.dialect.identifier_preparer
-    return ".".join(preparer.quote_identifier(n) for n in names)
-
-
 _CHECK = re.compile(r"\bCHECK\s*\((?P<expr>.*)\)\s*(NOT\s+VALID)?\s*$", re.IGNORECASE | re.DOTALL)
 _FOREIGN_KEY = re.compile(
     r"\bFOREIGN\s+KEY\s*\((?P<local>[^)]*)\)\s*REFERENCES\s+(?P<referent>[^(]+?)\s*"
@@ -198,21 +194,12 @@ _LITERAL = re.compile(r"'(?:[^']|'')*'")
 _IDENTIFIER = re.compile(r'"((?:[^"]|"")+)"|\b([A-Za-z_][A-Za-z0-9_$]*)\b')
 
 
-def _columns_in(connection: Connection, source: str, expression: str) -> list[str]:
+def _columns_in(present: Sequence[str], expression: str) -> list[str]:
     """The table's columns a CHECK expression mentions, in order (their values are samples).
 
     Taking the first word of the expression showed ``length`` for ``length(title) > 3``
     and fell back to ctids; the table's own column names are the ones worth showing.
     """
-    present = set(
-        connection.execute(
-            text(
-                "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(:t)"
-                " AND attnum > 0 AND NOT attisdropped"
-            ),
-            {"t": source},
-        ).scalars()
-    )
     found: list[str] = []
     for match in _IDENTIFIER.finditer(_LITERAL.sub("''", expression)):
         quoted, bare = match.groups()
@@ -236,34 +223,22 @@ def _offenders(
     column = getattr(diag, "column_name", None)
     if not table:
         return None
-    source = _quoted(connection, schema, table) if schema else _quoted(connection, table)
+    source = qualified(table, schema)
+    found = catalog.resolve_table(connection, source)
+    if found is None:
+        return None
     code = getattr(err.orig, "pgcode", None)
+    shown: Sequence[str]
     if code == "23502" and column:
-        condition = f"{_quoted(connection, column)} IS NULL"
-        shown = "ctid::text"
-        keys = connection.execute(
-            text(
-                "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid"
-                " AND a.attnum = i.indkey[0] WHERE i.indrelid = to_regclass(:t) AND i.indisprimary"
-            ),
-            {"t": source},
-        ).scalar()
-        if keys:
-            shown = _quoted(connection, keys)
+        condition = f"{ident(column)} IS NULL"
+        shown = catalog.primary_key(connection, found.oid)  # every key column; ctid if none
     elif code == "23514":
         match = _CHECK.search(str(err.statement or ""))
         if match is None:
             return None
-        condition = f"NOT ({match.group('expr')})"
-        columns = _columns_in(connection, source, match.group("expr"))
-        column = columns[0] if columns else None
-        quoted = [_quoted(connection, c) for c in columns]
-        if len(quoted) == 1:
-            shown = f"DISTINCT {quoted[0]}"
-        elif quoted:
-            shown = f"DISTINCT ROW({', '.join(quoted)})::text"
-        else:
-            shown = "ctid::text"
+        condition = preflight.failing_check(match.group("expr"))
+        shown = _columns_in(list(catalog.columns(connection, found.oid)), match.group("expr"))
+        column = shown[0] if shown else None
     elif code == "23503":
         match = _FOREIGN_KEY.search(str(err.statement or ""))
         if match is None:
@@ -277,15 +252,11 @@ def _offenders(
             full_match=bool(re.search(r"\bMATCH\s+FULL\b", match.group("rest"), re.I)),
         )
         column = local[0]
-        keys = [_quoted(connection, c) for c in local]
-        shown = "DISTINCT " + (keys[0] if len(keys) == 1 else f"ROW({', '.join(keys)})::text")
+        shown = local
     else:
         return None
-    count = connection.execute(text(f"SELECT count(*) FROM {source} WHERE {condition}")).scalar()
-    samples = connection.execute(
-        text(f"SELECT {shown} FROM {source} WHERE {condition} ORDER BY 1 LIMIT 5")
-    ).scalars()
-    return column, int(count or 0), list(samples)
+    sample = preflight.offenders(connection, source, condition, shown=shown, as_text=False)
+    return column, sample.count, list(sample.samples)
 
 
 def _with_offenders(

@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from conventions.lint.facts import ModuleFacts, gather
-from conventions.lint.names import LITERAL_NAMES, PY_ENUM_BASES, STAR_EXPORTS
+from conventions.lint.spellings import LITERAL_NAMES, PY_ENUM_BASES, STAR_EXPORTS
 
 Symbol = tuple[ModuleFacts | None, str]  # (defining project module or None, name)
 
 _MAX_DEPTH = 12
 
 
-class Project:
+class SourceTree:
     """Module lookup and name resolution over a set of root directories.
 
     Paths are plain absolute strings (``os.path.abspath``, no symlink resolution):
