@@ -14,10 +14,11 @@ can be dropped once its last test ran.
 Markers say what each test needs from the ladder: ``harness_clones_before`` (a
 database with rows just before the revision), ``harness_downgrades`` (the
 revision's downgrade: a one-way revision is expected to fail it),
-``harness_climbs_all`` (the whole climb; it runs after the per-revision tests). What only the
-conventions ask (idempotent upgrades, no native ENUM) is reported as an expected
-failure, with what broke, for revisions up to ``legacy_until``: their files were
-applied before the project adopted the conventions and cannot change any more.
+``harness_climbs_all`` (the whole climb; it runs after the per-revision tests).
+What only the conventions ask (idempotent upgrades, no native ENUM) is reported as
+an expected failure, with what broke, for revisions up to ``legacy_until``: their
+files were applied before the project adopted the conventions and cannot change any
+more.
 """
 
 from __future__ import annotations
