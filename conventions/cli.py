@@ -156,10 +156,20 @@ def _broken_script(err: Exception) -> CommandError | None:
 
 
 def _project_code(err: Exception) -> CommandError | None:
-    """An error raised inside the project's own code (app factory, models): theirs."""
+    """An error raised inside the project's own code (app factory, models): theirs.
+
+    A ForeignKey to a table missing from their metadata surfaces from SQLAlchemy, with
+    no project line in the traceback, yet is theirs as well.
+    """
+    from sqlalchemy.exc import NoReferenceError
+
     from conventions.db.settings import project_root
     from conventions.project.script_errors import project_code_error
 
+    if isinstance(err, NoReferenceError):
+        from conventions.project.metadata import unresolved_foreign_keys
+
+        return unresolved_foreign_keys(err)
     return project_code_error(err, project_root())
 
 

@@ -741,3 +741,33 @@ class MigrationInterrupted(KeyboardInterrupt):
 
     def __str__(self) -> str:
         return redact(self.render() + "".join(f"\n  → {hint}" for hint in self.hints))
+
+
+class ForeignKeyTargetMissing(ConventionsError):
+    """The project's metadata has a ForeignKey whose table or column is not in it.
+
+    SQLAlchemy resolves a ForeignKey's target only when the metadata is compared or
+    created, so the models import fine and the comparison fails: typically a models
+    module that was not imported (the target table is defined there) or a misspelt
+    ``ForeignKey("table.column")``. ``missing`` lists (table.column, target) pairs.
+    """
+
+    def __init__(self, *, missing: Sequence[tuple[str, str]], reason: str) -> None:
+        self.missing = tuple(missing)
+        self.reason = reason
+        if self.missing:
+            where = "; ".join(f"{column} → {target}" for column, target in self.missing)
+            what = f"a ForeignKey points at a table or column that is not in it: {where}"
+        else:
+            what = reason
+        super().__init__(
+            f"The project's models cannot be compared with the database: {what}. This is the "
+            "project's metadata, not the tooling.",
+            hints=[
+                "Import every models module before handing the metadata over (the module "
+                "defining the target table too: e.g. import them in the package's "
+                "__init__ or in env.py), or correct the ForeignKey's 'table.column'.",
+                f"SQLAlchemy said: {reason}",
+            ],
+            unchanged=True,
+        )

@@ -244,6 +244,11 @@ def test_legacy_history_fails_only_where_it_should_with_the_reasons(
     assert re.search(rf"migration harness: 7 revision\(s\), 7 climbed{across} in [\d.]+s", out), out
     assert "test_upgrade_is_idempotent[20240105-names-in-capitals]" in outcomes
     assert scratch_databases() <= before
+    # One process: each rung is dropped once its tests ran (the whole climb runs last), so
+    # the disk holds a couple of templates, never one per revision (8 rungs here).
+    kept = int(re.search(r"at most (\d+) template\(s\) kept", out)[1])  # type: ignore[index]
+    if not workers:
+        assert kept <= 3, out
 
 
 def test_shaped_rows_fix_the_data_migration_and_k_climbs_only_as_far_as_needed(
@@ -293,6 +298,28 @@ def test_rows_switched_off_for_a_table_let_the_migration_pass(
     assert ladder.seeder.skipped["public.services"] == (
         "generated rows are switched off for this table"
     )
+    ladder.close()
+
+
+def test_a_rung_no_test_needs_is_dropped_and_climbed_again_if_asked_for(
+    tmp_path: Path, server: ScratchServer
+) -> None:
+    root = write_project(tmp_path / "prune")
+    ladder = Ladder(Project(root), server, Seeder({}, HarnessSettings.load(root)), prune=True)
+    ladder.expect(2)  # one test will clone the rung before revision 3
+    ladder.reach(5)
+    # Only the counted rung and the top one (the climb goes on from it) are left.
+    assert sorted(i for i, rung in ladder.rungs.items() if rung.template) == [2, 5]
+    assert set(ladder.templates.values()) <= set(server.databases(ladder.prefix))
+    assert ladder.peak_templates == 2
+    assert ladder.after(rev_id(1)).enums is not None  # its facts outlive its template
+    exists = text("SELECT to_regclass('services') IS NOT NULL")
+    with ladder.connection(ladder.template_before(rev_id(3))) as connection:
+        assert connection.execute(exists).scalar()
+    # A rung nobody announced is climbed to again rather than cloned from a dropped one.
+    with ladder.connection(ladder.template_before(rev_id(2))) as connection:
+        assert connection.execute(exists).scalar()
+    assert ladder.climbed == 5 + 1
     ladder.close()
 
 

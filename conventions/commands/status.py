@@ -108,7 +108,7 @@ def _metadata(explicit: str | None, root: Path, handed: HandOver) -> tuple[Any, 
         return first(handed.metadata), None
     reference = reference or "app.models"
     try:
-        return first(from_reference(reference)), None
+        return first(from_reference(reference, root=root)), None
     except (ImportError, CommandError) as err:
         return None, f"not checked: cannot load {reference} ({err})"
     except Exception as err:

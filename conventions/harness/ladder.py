@@ -75,6 +75,9 @@ class Ladder:
     seeder: Seeder = field(default_factory=Seeder)
     run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     shared: bool = False  # templates outlive this process (pytest-xdist); dropped by the run
+    # Drop a rung no test needs (see expect) once the climb is past it. Off for a bare
+    # Ladder (benchmarks, build() alone): nothing has said which rungs it will clone.
+    prune: bool = False
     order: list[str] = field(default_factory=list)
     rungs: dict[int, Rung] = field(default_factory=dict)
     broken: HistoryBroken | None = None
@@ -125,7 +128,11 @@ class Ladder:
         return self
 
     def reach(self, index: int) -> Rung | None:
-        """Return rung ``index``, climbing to it if need be; None past a broken revision."""
+        """Return rung ``index``, climbing to it if need be; None past a broken revision.
+
+        A rung whose template was dropped is climbed to again when asked for its
+        database (``template_before``); its facts (``after``) stay known.
+        """
         if index in self.rungs:
             return self.rungs[index]
         if self.broken_at is not None and index >= self.broken_at:
@@ -147,6 +154,9 @@ class Ladder:
         """Return the template holding the state just before ``revision`` is applied."""
         index = self.index(revision)
         rung = self.reach(index)
+        if rung is not None and rung.template is None:  # dropped: no test was counted for it
+            del self.rungs[index]
+            rung = self.reach(index)
         if rung is None or rung.template is None:
             raise self._unreachable(revision)
         return rung.template
@@ -219,8 +229,11 @@ class Ladder:
         return f"{self.prefix}{label}_{self._hashes[index][:12]}"
 
     def _adopt(self) -> None:
-        """Learn the rungs other workers of this run have published."""
+        """Learn the rungs other workers of this run have published (and dropped)."""
         published = self.server.databases(self.prefix)
+        for rung in self.rungs.values():
+            if rung.template is not None and rung.template not in published:
+                rung.template = None  # another worker pruned it: never clone from it
         for index in range(len(self.order) + 1):
             name = self._name(index)
             if name not in published or index in self.rungs:
@@ -325,8 +338,22 @@ class Ladder:
         self.server.publish(staging.database, name, rung.note())
         rung.template = name
         self.rungs[rung.index] = rung
+        if self.prune:
+            self._prune(below=rung.index)
         live = sum(1 for r in self.rungs.values() if r.template is not None)
         self.peak_templates = max(self.peak_templates, live)
+
+    def _prune(self, *, below: int) -> None:
+        """Drop the templates under the new top rung that no remaining test will clone.
+
+        The climb goes on from the working database, never from them; shared ones are
+        pruned too (every worker counts the whole run's tests, so "none needs it" holds
+        for all of them), under the climbing lock that the other workers take as well.
+        """
+        for index, rung in self.rungs.items():
+            if index < below and rung.template is not None and self.needs[index] <= 0:
+                self.server.drop(rung.template)
+                rung.template = None
 
     def _break(self, index: int, message: str, label: str) -> None:
         self.broken = HistoryBroken(message, revision=label)

@@ -51,6 +51,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "harness_clones_before: the test clones the rung just before its revision"
     )
     config.addinivalue_line("markers", "harness_downgrades: the test runs its revision's downgrade")
+    config.addinivalue_line(
+        "markers", "harness_climbs_all: the test climbs the whole history (it runs last)"
+    )
     workerinput = getattr(config, "workerinput", None)
     config.stash[_RUN] = (
         workerinput[_WORKER_RUN]
@@ -145,6 +148,11 @@ def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.It
     can be dropped as soon as they are done: the disk holds a couple of templates,
     not one per revision.
     """
+    # The whole climb goes last: by then the per-revision tests have climbed as they
+    # went, dropping rungs behind them; first, it would keep every rung until they ran.
+    climbs = [item for item in items if item.get_closest_marker("harness_climbs_all")]
+    if climbs:
+        items[:] = [item for item in items if item not in climbs] + climbs
     positions = [i for i, item in enumerate(items) if _revision_of(item) is not None]
     if not positions:
         return
@@ -239,6 +247,7 @@ def migration_ladder(
     )
     request.config.stash[_LADDER] = ladder
     request.config.stash[_NEEDS] = _count_needs(request.session, ladder)
+    ladder.prune = True  # every test that clones a rung was counted
     try:
         yield ladder
     finally:

@@ -13,10 +13,12 @@ can be dropped once its last test ran.
 
 Markers say what each test needs from the ladder: ``harness_clones_before`` (a
 database with rows just before the revision), ``harness_downgrades`` (the
-revision's downgrade: a one-way revision is expected to fail it). What only the
-conventions ask (idempotent upgrades, no native ENUM) is reported as an expected
-failure, with what broke, for revisions up to ``legacy_until``: their files were
-applied before the project adopted the conventions and cannot change any more.
+revision's downgrade: a one-way revision is expected to fail it),
+``harness_climbs_all`` (the whole climb; it runs after the per-revision tests).
+What only the conventions ask (idempotent upgrades, no native ENUM) is reported as
+an expected failure, with what broke, for revisions up to ``legacy_until``: their
+files were applied before the project adopted the conventions and cannot change any
+more.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ def test_upgrade_from_empty_to_head(alembic_runner) -> None:
     builtin.test_upgrade(alembic_runner)
 
 
+@pytest.mark.harness_climbs_all
 def test_upgrade_one_revision_at_a_time_with_data(migration_ladder: Ladder) -> None:
     migration_ladder.build()
     if migration_ladder.broken is not None:

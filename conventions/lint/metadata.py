@@ -28,8 +28,9 @@ from sqlalchemy.types import ARRAY, Enum, TypeDecorator, TypeEngine
 
 from conventions.errors import ModelsImportFailed, NoMetadataFound
 from conventions.lint import sql
-from conventions.lint.locate import holders, project_frame
 from conventions.lint.report import Comments, Finding, display_path, suppressed
+from conventions.project.metadata import holders
+from conventions.project.script_errors import project_frame
 
 _DIALECT = postgresql.dialect()
 
@@ -59,7 +60,8 @@ def lint_models(module: str, *, roots: list[Path]) -> list[Finding]:
     """Import ``module`` (or ``module:attr``) and report every Enum-typed column it registers.
 
     Holders of metadata are found by type, never by evaluating a global
-    (:mod:`conventions.lint.locate`): a Flask ``current_app`` proxy is left alone.
+    (:mod:`conventions.project.metadata`, shared with env.py and
+    status): a Flask ``current_app`` proxy is left alone.
     """
     module, _, attribute = module.partition(":")
     _extend_path(roots)

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from conventions.errors import BrokenScript, ProjectCodeError
 
-_PACKAGE = Path(__file__).resolve().parent
+# The tooling's own files (conventions/, two levels up from here) are never the project's.
+_PACKAGE = Path(__file__).resolve().parents[1]
 _TRACEBACK_HINT = (
     "For the full traceback: python -m conventions --traceback …, CONVENTIONS_TRACEBACK=1, "
     "or alembic --raiseerr …"
@@ -98,6 +100,29 @@ def project_code_error(err: BaseException, root: Path) -> ProjectCodeError | Non
             _TRACEBACK_HINT,
         ],
     )
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A line of the project's own code in a traceback."""
+
+    path: Path
+    line: int
+    code: str
+
+
+def project_frame(err: BaseException, roots: Sequence[Path]) -> Frame | None:
+    """Return the innermost traceback frame in the project's own files (not ours, not site)."""
+    if isinstance(err, SyntaxError) and err.filename:
+        path = Path(err.filename)
+        if path.is_file() and _project_file(path, roots):
+            return Frame(path.resolve(), err.lineno or 1, (err.text or "").strip())
+        return None
+    for summary in reversed(traceback.extract_tb(err.__traceback__)):
+        path = Path(summary.filename)
+        if path.is_file() and _project_file(path, roots):
+            return Frame(path.resolve(), summary.lineno or 1, (summary.line or "").strip())
+    return None
 
 
 def _module_name(path: Path, root: Path) -> str:

@@ -14,6 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import NoReferenceError
 
 from conventions.history.records import BOOKKEEPING_SCHEMAS
 
@@ -70,7 +71,13 @@ def differences(
     opts = compare_options()
     opts.update({k: v for k, v in (options or {}).items() if k in COMPARE_KEYS})
     context = MigrationContext.configure(connection, opts=opts)
-    lines = [describe(diff) for diff in _flatten(compare_metadata(context, metadata))]
+    try:
+        compared = compare_metadata(context, metadata)
+    except NoReferenceError as err:  # their ForeignKey to a table not in their metadata
+        from conventions.project.metadata import unresolved_foreign_keys
+
+        raise unresolved_foreign_keys(err, metadata) from err
+    lines = [describe(diff) for diff in _flatten(compared)]
     for comparator in EXTRA_COMPARATORS:
         lines.extend(comparator(connection, metadata))
     return lines

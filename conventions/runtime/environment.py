@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from alembic.runtime.environment import EnvironmentContext
 from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import NoReferenceError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from conventions.db.diagnose import connection_error
@@ -81,6 +81,14 @@ def run_command(
         if broken is None:
             raise
         raise broken from err
+    except NoReferenceError as err:
+        # Autogenerate / alembic check compare their metadata: a ForeignKey to a table
+        # that is not in it is theirs to fix, and says so (FAILED: … under alembic).
+        if traceback_requested():
+            raise
+        from conventions.project.metadata import unresolved_foreign_keys
+
+        raise unresolved_foreign_keys(err, options.get("target_metadata")) from err
 
 
 def _run_offline(context: EnvironmentContext, options: dict[str, Any]) -> None:
