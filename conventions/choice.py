@@ -189,7 +189,7 @@ def _validate_on_assignment(mapper: Mapper[Any], class_: type) -> None:
         col = prop.columns[0]
         if not isinstance(col.type, Choice) or col.table is None:
             continue
-        label = f"{col.table.name}.{col.name}"
+        label = f"{col.table.description}.{col.name}"  # a Table's description is its name
         choice = col.type
 
         def check(

@@ -77,7 +77,9 @@ def check_columns(conn: Connection, table_sql: str, condition_sql: str) -> tuple
         with shadow_of(conn, table_sql) as shadow:
             add = f"ALTER TABLE {shadow} ADD CONSTRAINT house_shadow_check CHECK ({condition_sql})"
             conn.exec_driver_sql(add.replace("%", "%%"))
-            oid = conn.exec_driver_sql("SELECT %(rel)s::regclass::oid", {"rel": shadow}).scalar()
+            oid = conn.exec_driver_sql(
+                "SELECT %(rel)s::regclass::oid", {"rel": shadow}
+            ).scalar_one()
             return catalog.constraint_columns(conn, int(oid), "house_shadow_check")
     except DBAPIError:  # the savepoint is rolled back: the migration's transaction goes on
         return ()

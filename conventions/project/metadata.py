@@ -120,4 +120,4 @@ def configured_reference(root: Path) -> str | None:
 
 def first(target: Target) -> MetaData:
     """Return one MetaData for code that compares one (the first of a list)."""
-    return target[0] if isinstance(target, (list, tuple)) else target
+    return target if isinstance(target, MetaData) else target[0]

@@ -356,5 +356,5 @@ def key_columns(conn: Connection, oid: int, names: Sequence[str]) -> list[KeyCol
         " WHERE attrelid = %(oid)s AND attname = ANY(%(names)s)",
         {"oid": oid, "names": list(names)},
     ).all()
-    types = dict(rows)
+    types: dict[str, str] = {name: kind for name, kind in rows}
     return [KeyColumn(n, types[n]) for n in names if n in types]
