@@ -42,9 +42,10 @@ inspect: $(STAMP) ## Show a table's columns, indexes and constraints: make inspe
 plan: $(STAMP) ## Show what pending migrations will lock, rewrite and block on the target (make plan a="--check")
 	@$(CONV) plan $$a
 
-lint: $(STAMP) ## Run ruff, the house lint (no Enum types, applied migrations unchanged) and squawk
+lint: $(STAMP) ## Run ruff, mypy, the house lint (no Enum types, applied migrations unchanged) and squawk
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
+	@$(BIN)/mypy
 	@$(CONV) lint
 	@$(CONV) lint --models app.models
 	@$(CONV) lint --squawk

@@ -66,14 +66,14 @@ def check_values(
         raise InvalidChoices(
             f"No choices given{where}: list at least one value.", column=column, values=items
         )
-    bad = [v for v in items if not isinstance(v, str)]
-    if bad:
+    strings = tuple(v for v in items if isinstance(v, str))
+    if len(strings) != len(items):
+        bad = [v for v in items if not isinstance(v, str)]
         raise InvalidChoices(
             f"Choices{where} must be strings; got {', '.join(repr(v) for v in bad)}.",
             column=column,
             values=items,
         )
-    strings: tuple[str, ...] = items  # type: ignore[assignment]
     nul = [v for v in strings if "\x00" in v]
     if nul:
         raise InvalidChoices(
@@ -189,7 +189,7 @@ def _validate_on_assignment(mapper: Mapper[Any], class_: type) -> None:
         col = prop.columns[0]
         if not isinstance(col.type, Choice) or col.table is None:
             continue
-        label = f"{col.table.name}.{col.name}"
+        label = f"{col.table.description}.{col.name}"  # a Table's description is its name
         choice = col.type
 
         def check(

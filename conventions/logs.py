@@ -55,15 +55,20 @@ class _MarkFormatter(logging.Formatter):
         return f"{self.marks[mark]} {text}" if mark else text
 
 
+class _HouseHandler(logging.StreamHandler[TextIO]):
+    """The handler :func:`install` adds; ``_house`` marks it for code that looks for it."""
+
+    _house = True
+
+
 def install(stream: TextIO | None = None) -> None:
     """Send house log lines to ``stream`` once per process (idempotent)."""
     stream = stream or sys.stdout
     for handler in logger.handlers:
         if getattr(handler, "_house", False):
             return
-    handler = logging.StreamHandler(stream)
+    handler = _HouseHandler(stream)
     handler.setFormatter(_MarkFormatter(plain_mode(stream)))
-    handler._house = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False

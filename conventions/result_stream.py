@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -48,7 +49,7 @@ def _dup(fd: int) -> int | None:
         return None
 
 
-def _all_handlers() -> list[logging.StreamHandler]:  # type: ignore[type-arg]
+def _all_handlers() -> list[logging.StreamHandler[Any]]:
     loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
     found = []
     for logger in loggers:

@@ -146,7 +146,9 @@ class ChoiceColumnDropped(DropChoiceColumnOp):
 class ChoicesAltered(AlterChoicesOp):
     """Another allowed set and/or length: ``op.alter_choices`` with ``existing_values``."""
 
-    def to_diff_tuple(self) -> list[Diff]:
+    # A list of diffs, as Alembic's own AlterColumnOp.to_diff_tuple returns for a change of
+    # several attributes; MigrateOperation's annotation says one tuple.
+    def to_diff_tuple(self) -> list[Diff]:  # type: ignore[override]
         diffs: list[Diff] = []
         assert self.existing_values is not None
         if set(self.values) != set(self.existing_values):
@@ -188,7 +190,8 @@ class ChoiceCheckAdded(AlterChoicesOp):
     def to_diff_tuple(self) -> Diff:
         return _choices_diff(self.schema, self.table_name, self.column_name, None, self.values)
 
-    def reverse(self) -> ChoiceCheckDropped:
+    # An added CHECK undoes as a dropped one (op.drop_constraint), not as alter_choices.
+    def reverse(self) -> ChoiceCheckDropped:  # type: ignore[override]
         op = ChoiceCheckDropped(
             conv(constraint_name(self.table_name, self.column_name)),
             self.table_name,
@@ -224,6 +227,8 @@ class ChoiceCheckDropped(DropConstraintOp):
     def to_diff_tuple(self) -> Diff:
         return _choices_diff(self.schema, self.table_name, self.column_name, self.values, None)
 
+    # A dropped house CHECK undoes as an added one (alter_choices), not as Alembic's
+    # AddConstraintOp that DropConstraintOp.reverse is annotated to return.
     def reverse(self) -> ChoiceCheckAdded:  # type: ignore[override]
         if self.values is None:
             raise Irreversible(

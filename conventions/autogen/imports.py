@@ -33,7 +33,7 @@ def _template_import(node: ast.stmt) -> str | None:
     """The name a template import binds, if ``node`` is one of them."""
     if isinstance(node, ast.Import) and len(node.names) == 1:
         alias = node.names[0]
-        key = (alias.name, None, alias.asname or alias.name)
+        key: tuple[str, str | None, str] = (alias.name, None, alias.asname or alias.name)
     elif isinstance(node, ast.ImportFrom) and len(node.names) == 1 and node.level == 0:
         alias = node.names[0]
         key = (node.module or "", alias.name, alias.asname or alias.name)

@@ -23,6 +23,7 @@ from alembic.operations.ops import (
     CreateTableOp,
     MigrateOperation,
     MigrationScript,
+    OpContainer,
 )
 from sqlalchemy import Column
 from sqlalchemy.types import Enum, TypeDecorator, TypeEngine
@@ -87,10 +88,9 @@ def _leave_legacy_alone(ops: list[MigrateOperation], seen: list[str]) -> list[Mi
     """
     kept: list[MigrateOperation] = []
     for op in ops:
-        nested = getattr(op, "ops", None)
-        if isinstance(nested, list):
-            op.ops = _leave_legacy_alone(nested, seen)  # type: ignore[attr-defined]
-            if not op.ops and not isinstance(op, MigrationScript):  # type: ignore[attr-defined]
+        if isinstance(op, OpContainer):  # the only ops that hold ops (ModifyTableOps, ...)
+            op.ops = _leave_legacy_alone(op.ops, seen)
+            if not op.ops:
                 continue
         elif isinstance(op, AlterColumnOp) and _legacy(op):
             name = f"{op.table_name}.{op.column_name}"

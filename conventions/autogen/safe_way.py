@@ -27,11 +27,7 @@ _CHOICE_OPS = (ChoiceCheckAdded, ChoiceCheckDropped, AlterChoicesOp)
 
 
 def _choice_columns(ops: list[Any]) -> set[str]:
-    return {
-        getattr(op, "column_name", None) or getattr(op, "column", "")
-        for op in ops
-        if isinstance(op, _CHOICE_OPS)
-    }
+    return {op.column_name for op in ops if isinstance(op, _CHOICE_OPS)}
 
 
 def _split_alter(op: AlterColumnOp) -> list[Any]:
@@ -68,9 +64,9 @@ def rewrite(table_ops: ModifyTableOps) -> None:
         if isinstance(op, AlterColumnOp) and op.column_name not in skip:
             result.extend(_split_alter(op))
         elif isinstance(op, CreateUniqueConstraintOp):
-            unique = AddUniqueConstraintOp(
-                op.constraint_name, op.table_name, list(op.columns), schema=op.schema
-            )
+            # Alembic's "no name" marker (_NONE_NAME) means what None does: the convention's
+            name = op.constraint_name if isinstance(op.constraint_name, str) else None
+            unique = AddUniqueConstraintOp(name, op.table_name, list(op.columns), schema=op.schema)
             unique.diff = op.to_diff_tuple()
             result.append(unique)
         else:

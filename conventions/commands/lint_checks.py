@@ -13,11 +13,15 @@ import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from conventions import logs
 from conventions.commands.lint import DEFAULT_MODELS, notice, print_findings, roots, usage_error
 from conventions.lint.config import LintConfig, expand_defaults
 from conventions.lint.report import Finding, display_path
+
+if TYPE_CHECKING:
+    from conventions.lint.squawk import Skipped
 
 _LINE_PREFIX = re.compile(r"^line \d+: ")
 
@@ -216,16 +220,16 @@ def squawk(args: argparse.Namespace, config: LintConfig) -> int:
     )
 
 
-def _skipped_notice(skipped: Sequence[object]) -> str:
+def _skipped_notice(skipped: Sequence[Skipped]) -> str:
     """Name each skipped revision; past a handful, one line per distinct reason."""
     head = f"squawk skipped {len(skipped)} revision(s) that cannot render offline"
-    items = sorted(skipped)  # type: ignore[type-var]
+    items = sorted(skipped)
     if len(items) <= 5:
-        return f"{head}: " + "; ".join(s.render() for s in items)  # type: ignore[attr-defined]
+        return f"{head}: " + "; ".join(s.render() for s in items)
     groups: dict[str, list[str]] = {}
     for item in items:
-        reason = _LINE_PREFIX.sub("", item.reason)  # type: ignore[attr-defined]
-        groups.setdefault(reason, []).append(item.path)  # type: ignore[attr-defined]
+        reason = _LINE_PREFIX.sub("", item.reason)
+        groups.setdefault(reason, []).append(item.path)
     lines = [
         f"  {len(paths)} × {reason}: {_some([Path(p) for p in paths])}"
         for reason, paths in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))

@@ -49,6 +49,7 @@ _TOKEN = re.compile(
 # Type names a cast in a value-set CHECK can carry (``::character varying(20)[]``).
 _TYPE_WORDS = {"character", "varying", "varchar", "text", "char", "bpchar", "name", "citext"}
 
+_OCTAL = re.compile(r"[0-7]{1,3}")
 _ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
 
@@ -66,8 +67,8 @@ def _unescape(body: str) -> str:
         if nxt in _ESCAPES:
             out.append(_ESCAPES[nxt])
             i += 2
-        elif nxt in "01234567":
-            digits = re.match(r"[0-7]{1,3}", body[i + 1 :]).group()  # type: ignore[union-attr]
+        elif (octal := _OCTAL.match(body, i + 1)) is not None:
+            digits = octal.group()
             out.append(chr(int(digits, 8)))
             i += 1 + len(digits)
         elif nxt in "xuU":

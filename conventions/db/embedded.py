@@ -17,6 +17,7 @@ import os
 import warnings
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from sqlalchemy.engine import URL
 
@@ -108,7 +109,7 @@ def _create_database(admin_url: URL, database: str) -> None:
         conn.close()
 
 
-def _socket(url: URL) -> dict[str, str]:
+def _socket(url: URL) -> dict[str, Any]:  # libpq keywords, as psycopg2.connect takes them
     return {"host": str(url.query["host"]), "port": str(url.query["port"])}
 
 

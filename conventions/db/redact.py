@@ -168,8 +168,8 @@ def redacted_streams() -> Iterator[None]:
     every road at once instead of trusting each print to remember.
     """
     saved = sys.stdout, sys.stderr
-    sys.stdout = _RedactingStream(saved[0])  # type: ignore[assignment]
-    sys.stderr = _RedactingStream(saved[1])  # type: ignore[assignment]
+    sys.stdout = _RedactingStream(saved[0])
+    sys.stderr = _RedactingStream(saved[1])
     try:
         yield
     finally:

@@ -42,7 +42,7 @@ def in_place(old: str, new: str) -> bool:
             )
         return False
     if old == "text":
-        return _VARCHAR.match(new) is not None and _VARCHAR.match(new).group(1) is None  # type: ignore[union-attr]
+        return (n := _VARCHAR.match(new)) is not None and n.group(1) is None
     if (m := _NUMERIC.match(old)) is not None and (n := _NUMERIC.match(new)) is not None:
         if n.group(1) is None:
             return True  # unconstrained numeric holds every value

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from psycopg2 import sql
+from psycopg2 import extensions, sql
 from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.pool import NullPool
@@ -35,11 +35,11 @@ class ScratchServer:
     def __init__(self, base: URL | None = None, *, prefix: str | None = None) -> None:
         self.base = base or database_url()
         self.prefix = prefix or f"h{uuid.uuid4().hex[:8]}"
-        self._admin = None
+        self._admin: extensions.connection | None = None
         self._created: list[str] = []
         self._counter = 0
 
-    def _cursor(self):  # -> psycopg2 cursor on the admin database
+    def _cursor(self) -> extensions.cursor:  # on the admin database
         if self._admin is None or self._admin.closed:
             self._admin = connect(self.base.set(database="postgres"))
             with self._admin.cursor() as cur:
@@ -118,6 +118,8 @@ class ScratchServer:
 
     def drop(self, url: URL | str) -> None:
         name = url.database if isinstance(url, URL) else url
+        if name is None:
+            raise ValueError(f"drop: {url!r} names no database")
         with self._cursor() as cur:
             cur.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))

@@ -15,12 +15,12 @@ stem; an entry naming no revision is an error, so a stale list cannot hide.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from conventions.harness.project import Project
 from conventions.harness.settings import (
     ALL_ROWS,
-    DataChange,
     HarnessConfigError,
     HarnessSettings,
     parse_data_change,
@@ -105,7 +105,7 @@ def check_entries(settings: HarnessSettings, project: Project) -> None:
             )
 
 
-def exempt(change: DataChange | dict[str, object], table: str) -> tuple[bool, tuple[str, ...]]:
+def exempt(change: Mapping[str, object], table: str) -> tuple[bool, tuple[str, ...]]:
     """Return (whole table exempt, columns exempt) for ``table`` under ``change``."""
     what = change.get(table)
     if what is None:

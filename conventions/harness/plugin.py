@@ -102,6 +102,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if _shared(config):
         ladder = config.stash.get(_LADDER, None)
         if ladder is not None:
+            # pytest-xdist sets workeroutput on a worker's config; pytest's Config declares none.
             config.workeroutput[_WORKER_RUN] = _figures(ladder)  # type: ignore[attr-defined]
         return
     if not config.pluginmanager.hasplugin("dsession"):

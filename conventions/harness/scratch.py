@@ -14,6 +14,7 @@ import sys
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 import psycopg2.extensions
@@ -33,7 +34,7 @@ def connect(
     (the embedded server's unix socket) win over its netloc. ``application`` names
     the session in ``pg_stat_activity``.
     """
-    kwargs: dict[str, object] = {"dbname": url.database, "user": url.username}
+    kwargs: dict[str, Any] = {"dbname": url.database, "user": url.username}  # libpq's
     if url.password:
         kwargs["password"] = url.password
     if url.host:
@@ -76,6 +77,8 @@ class DatabaseFactory:
         if isinstance(url, str) and "://" in url:
             url = make_url(url)  # a URL string, not a bare database name
         name = url.database if isinstance(url, URL) else url
+        if name is None:
+            raise ValueError(f"drop: {url!r} names no database")
         conn = connect(self.admin)
         try:
             with conn.cursor() as cur:

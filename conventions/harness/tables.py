@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -58,7 +59,7 @@ _LITERAL = re.compile(r"'((?:[^']|'')*)'")
 
 def read_tables(connection: Connection, *, ignore: tuple[str, ...] = IGNORED) -> dict[str, Table]:
     """Return every ordinary table outside the ignore list, keyed ``schema.table``."""
-    columns: dict[str, list[list[object]]] = {}
+    columns: dict[str, list[list[Any]]] = {}
     for schema, table, *rest in catalog.every_column(connection):
         if not ignored(schema, table, ignore=ignore):
             columns.setdefault(f"{schema}.{table}", []).append(rest)

@@ -58,12 +58,12 @@ class ModuleFacts:
 def dotted(node: ast.AST) -> str | None:
     """Return ``a.b.c`` for a Name/Attribute chain, else None."""
     parts: list[str] = []
-    while type(node) is ast.Attribute:
-        parts.append(node.attr)  # type: ignore[attr-defined]
-        node = node.value  # type: ignore[attr-defined]
-    if type(node) is not ast.Name:
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
         return None
-    parts.append(node.id)  # type: ignore[attr-defined]
+    parts.append(node.id)
     return ".".join(reversed(parts))
 
 
@@ -93,61 +93,60 @@ def gather(
     ``kind = sa.Enum`` is not a module's name for anything).
     """
     for stmt in body:
-        kind = type(stmt)
-        if kind in _LEAVES:
+        if type(stmt) in _LEAVES:
             continue
-        if kind is ast.ImportFrom:
-            base = absolute_module(facts, stmt.module, stmt.level)  # type: ignore[attr-defined]
-            for alias in stmt.names:  # type: ignore[attr-defined]
+        if isinstance(stmt, ast.ImportFrom):
+            base = absolute_module(facts, stmt.module, stmt.level)
+            for alias in stmt.names:
                 if alias.name == "*":
                     facts.stars.append(base)
                 else:
                     facts.aliases[alias.asname or alias.name] = f"{base}.{alias.name}"
-        elif kind is ast.Import:
-            for alias in stmt.names:  # type: ignore[attr-defined]
+        elif isinstance(stmt, ast.Import):
+            for alias in stmt.names:
                 if alias.asname:
                     facts.aliases[alias.asname] = alias.name
                 else:
                     head = alias.name.partition(".")[0]
                     facts.aliases[head] = head
-        elif kind is ast.ClassDef:
-            bases = [name for name in map(dotted, stmt.bases) if name]  # type: ignore[attr-defined]
+        elif isinstance(stmt, ast.ClassDef):
+            bases = [name for name in map(dotted, stmt.bases) if name]
             if cls is None:
-                facts.classes[stmt.name] = bases  # type: ignore[attr-defined]
-                for keyword in stmt.keywords:  # type: ignore[attr-defined]
+                facts.classes[stmt.name] = bases
+                for keyword in stmt.keywords:
                     if keyword.arg == "table" and _is_true(keyword.value):
-                        facts.table_classes.add(stmt.name)  # type: ignore[attr-defined]
-            gather(stmt.body, facts, mapped=mapped, cls=stmt.name, local=local)  # type: ignore[attr-defined]
-        elif kind is ast.AnnAssign:
-            target = stmt.target  # type: ignore[attr-defined]
-            if type(target) is ast.Name:
+                        facts.table_classes.add(stmt.name)
+            gather(stmt.body, facts, mapped=mapped, cls=stmt.name, local=local)
+        elif isinstance(stmt, ast.AnnAssign):
+            target = stmt.target
+            if isinstance(target, ast.Name):
                 if cls is not None and mapped is not None:
-                    mapped.append((cls, stmt))  # type: ignore[arg-type]
+                    mapped.append((cls, stmt))
                 if target.id == "type_annotation_map" and cls is not None:
-                    _annotation_map(stmt.value, facts, cls)  # type: ignore[attr-defined]
-                elif cls is None and not local and stmt.value is not None:  # type: ignore[attr-defined]
-                    _module_value(target.id, stmt.value, facts)  # type: ignore[attr-defined]
-        elif kind is ast.Assign:
-            targets = stmt.targets  # type: ignore[attr-defined]
-            if len(targets) == 1 and type(targets[0]) is ast.Name:
+                    _annotation_map(stmt.value, facts, cls)
+                elif cls is None and not local and stmt.value is not None:
+                    _module_value(target.id, stmt.value, facts)
+        elif isinstance(stmt, ast.Assign):
+            targets = stmt.targets
+            if len(targets) == 1 and isinstance(targets[0], ast.Name):
                 name = targets[0].id
                 if name == "type_annotation_map" and cls is not None:
-                    _annotation_map(stmt.value, facts, cls)  # type: ignore[attr-defined]
+                    _annotation_map(stmt.value, facts, cls)
                 elif name == "impl" and cls is not None:
-                    value = stmt.value  # type: ignore[attr-defined]
-                    impl = dotted(value.func if type(value) is ast.Call else value)
+                    value = stmt.value
+                    impl = dotted(value.func if isinstance(value, ast.Call) else value)
                     if impl:
                         facts.impls[cls] = impl
                 elif cls is None and not local:
-                    _module_value(name, stmt.value, facts)  # type: ignore[attr-defined]
-        elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                    _module_value(name, stmt.value, facts)
+        elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
             if cls is None and not local:
-                facts.functions[stmt.name] = stmt  # type: ignore[attr-defined,assignment]
-            gather(stmt.body, facts, local=True)  # type: ignore[attr-defined]
-        elif kind is ast.If and dotted(stmt.test) in _TYPE_CHECKING:  # type: ignore[attr-defined,arg-type]
+                facts.functions[stmt.name] = stmt
+            gather(stmt.body, facts, local=True)
+        elif isinstance(stmt, ast.If) and dotted(stmt.test) in _TYPE_CHECKING:
             # Annotations for type checkers only: the column is defined elsewhere (else:).
-            gather(stmt.body, facts, mapped=None, cls=cls, local=local)  # type: ignore[attr-defined]
-            gather(stmt.orelse, facts, mapped=mapped, cls=cls, local=local)  # type: ignore[attr-defined]
+            gather(stmt.body, facts, mapped=None, cls=cls, local=local)
+            gather(stmt.orelse, facts, mapped=mapped, cls=cls, local=local)
         else:
             for name in _NESTED:
                 nested = getattr(stmt, name, None)
@@ -158,7 +157,7 @@ def gather(
 
 
 def _is_true(node: ast.expr) -> bool:
-    return type(node) is ast.Constant and node.value is True  # type: ignore[attr-defined]
+    return isinstance(node, ast.Constant) and node.value is True
 
 
 def _annotation_map(value: ast.expr | None, facts: ModuleFacts, cls: str) -> None:
@@ -167,12 +166,12 @@ def _annotation_map(value: ast.expr | None, facts: ModuleFacts, cls: str) -> Non
     Whether the value is an Enum (``saEnum(...)`` for ``Enum as saEnum``, a project
     alias) is answered through the imports later, not by its spelling here.
     """
-    if type(value) is not ast.Dict:
+    if not isinstance(value, ast.Dict):
         return
     keys = facts.annotation_maps.setdefault(cls, [])
-    for key, mapped_to in zip(value.keys, value.values, strict=True):  # type: ignore[attr-defined]
+    for key, mapped_to in zip(value.keys, value.values, strict=True):
         name = dotted(key) if key is not None else None
-        target = mapped_to.func if type(mapped_to) is ast.Call else mapped_to  # type: ignore[attr-defined]
+        target = mapped_to.func if isinstance(mapped_to, ast.Call) else mapped_to
         if name:
             keys.append((name, dotted(target)))
 
@@ -184,31 +183,30 @@ def _module_value(name: str, value: ast.expr, facts: ModuleFacts) -> None:
     """Record what a module-level assignment may make ``name``: an enum class, another
     spelling of a type (``EnumColumn = sa.Enum``, ``partial(sa.Enum, ...)``, a lambda),
     or an instance (``db = SQLAlchemy()``). Only names and callees are kept."""
-    kind = type(value)
-    if kind is ast.Name or kind is ast.Attribute:
+    if isinstance(value, ast.Name | ast.Attribute):
         target = dotted(value)
         if target:
             facts.values[name] = target
         return
-    if kind is ast.Lambda:
-        facts.functions[name] = value  # type: ignore[assignment]
+    if isinstance(value, ast.Lambda):
+        facts.functions[name] = value
         return
-    if kind is not ast.Call:
+    if not isinstance(value, ast.Call):
         return
-    func = dotted(value.func)  # type: ignore[attr-defined]
+    func = dotted(value.func)
     if not func:
         return
     if func.rpartition(".")[2] in _PY_ENUM_FACTORIES:
         facts.classes[name] = [func]  # Status = enum.Enum("Status", "A B")
-    elif func in _PARTIALS and value.args:  # type: ignore[attr-defined]
-        target = dotted(value.args[0])  # type: ignore[attr-defined]
+    elif func in _PARTIALS and value.args:
+        target = dotted(value.args[0])
         if target:
             facts.values[name] = target
             if any(
                 kw.arg == "native_enum"
-                and type(kw.value) is ast.Constant
+                and isinstance(kw.value, ast.Constant)
                 and kw.value.value is False
-                for kw in value.keywords  # type: ignore[attr-defined]
+                for kw in value.keywords
             ):
                 facts.partial_native_false.add(name)
     else:

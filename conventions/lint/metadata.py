@@ -228,10 +228,12 @@ def _where(module: ModuleType, cls: type, attribute: str) -> tuple[str, int, int
     except SyntaxError:
         return shown, start, indent + 1, Comments(text).on(1)
     for node in ast.walk(tree):
+        if not isinstance(node, ast.stmt):
+            continue
         target = _assigned_name(node)
         if target is not None and target[0] == attribute:
-            first = node.lineno  # type: ignore[attr-defined]
-            last = node.end_lineno or first  # type: ignore[attr-defined]
+            first = node.lineno
+            last = node.end_lineno or first
             # Every line of the assignment: the static pass's noqa sits on the Enum's line.
             comments = Comments(source).on(*range(first, last + 1))
             return shown, start + first - 1, indent + target[1] + 1, comments

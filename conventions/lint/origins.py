@@ -151,11 +151,11 @@ def _function_origin(
     depth: int,
 ) -> Origin | None:
     """A helper whose return value holds an Enum type: ``return Column(sa.Enum(...))``."""
-    if type(function) is ast.Lambda:
+    if isinstance(function, ast.Lambda):
         return _expression_origin(project, facts, function.body, {}, depth, 0)
     assigned: dict[str, ast.expr] = {}
     returned: list[ast.expr] = []
-    _returns(function.body, assigned, returned)  # type: ignore[union-attr]
+    _returns(function.body, assigned, returned)
     for value in returned:
         found = _expression_origin(project, facts, value, assigned, depth, 0)
         if found is not None:
@@ -166,15 +166,14 @@ def _function_origin(
 def _returns(body: list[ast.stmt], assigned: dict[str, ast.expr], out: list[ast.expr]) -> None:
     """Collect return values and simple local assignments, statements only."""
     for stmt in body:
-        kind = type(stmt)
-        if kind is ast.Return:
-            if stmt.value is not None:  # type: ignore[attr-defined]
-                out.append(stmt.value)  # type: ignore[attr-defined]
-        elif kind is ast.Assign:
-            targets = stmt.targets  # type: ignore[attr-defined]
-            if len(targets) == 1 and type(targets[0]) is ast.Name:
-                assigned[targets[0].id] = stmt.value  # type: ignore[attr-defined]
-        elif kind in (ast.If, ast.With, ast.Try, ast.For, ast.While):
+        if isinstance(stmt, ast.Return):
+            if stmt.value is not None:
+                out.append(stmt.value)
+        elif isinstance(stmt, ast.Assign):
+            targets = stmt.targets
+            if len(targets) == 1 and isinstance(targets[0], ast.Name):
+                assigned[targets[0].id] = stmt.value
+        elif type(stmt) in (ast.If, ast.With, ast.Try, ast.For, ast.While):
             for field in ("body", "orelse", "finalbody"):
                 nested = getattr(stmt, field, None)
                 if nested:
@@ -191,24 +190,30 @@ def _expression_origin(
     depth: int,
     level: int,
 ) -> Origin | None:
-    kind = type(node)
-    if kind is ast.Name or kind is ast.Attribute:
+    if isinstance(node, ast.Name | ast.Attribute):
         name = dotted(node)
         found = dotted_origin(project, facts, name, depth + 1) if name else None
-        if found is None and kind is ast.Name and node.id in assigned and level < _NESTED_LIMIT:  # type: ignore[attr-defined]
-            value = assigned.pop(node.id)  # type: ignore[attr-defined]
+        if (
+            found is None
+            and isinstance(node, ast.Name)
+            and node.id in assigned
+            and level < _NESTED_LIMIT
+        ):
+            value = assigned.pop(node.id)
             return _expression_origin(project, facts, value, assigned, depth, level + 1)
         return found if found is not None and found.is_type else None
-    if kind is not ast.Call or level > _NESTED_LIMIT:
+    if not isinstance(node, ast.Call) or level > _NESTED_LIMIT:
         return None
-    found = _expression_origin(project, facts, node.func, assigned, depth, level)  # type: ignore[attr-defined]
+    found = _expression_origin(project, facts, node.func, assigned, depth, level)
     if found is not None:
         native_false = any(
-            kw.arg == "native_enum" and type(kw.value) is ast.Constant and kw.value.value is False
-            for kw in node.keywords  # type: ignore[attr-defined]
+            kw.arg == "native_enum"
+            and isinstance(kw.value, ast.Constant)
+            and kw.value.value is False
+            for kw in node.keywords
         )
         return found._replace(native_false=found.native_false or native_false)
-    for arg in (*node.args, *(kw.value for kw in node.keywords)):  # type: ignore[attr-defined]
+    for arg in (*node.args, *(kw.value for kw in node.keywords)):
         found = _expression_origin(project, facts, arg, assigned, depth, level + 1)
         if found is not None:
             return found

@@ -46,32 +46,31 @@ def visit(scan: FileScan, root: object, context: int = PLAIN) -> None:
         if isinstance(node, list):
             stack.extend((item, ctx) for item in node)
             continue
-        kind = type(node)
-        if kind is ast.Name or kind is ast.Attribute:
-            target = scan.enum_target(node)  # type: ignore[arg-type]
+        if isinstance(node, ast.Name | ast.Attribute):
+            target = scan.enum_target(node)
             if target is not None:
                 if ctx != EXISTING:
-                    _enum_reference(scan, node, target, ctx, call=None)  # type: ignore[arg-type]
-            elif kind is ast.Attribute:
-                value = node.value  # type: ignore[attr-defined]
+                    _enum_reference(scan, node, target, ctx, call=None)
+            elif isinstance(node, ast.Attribute):
+                value = node.value
                 if scan.enum_target(value) is None:  # Enum.__init__: the type's attribute
                     stack.append((value, ctx))
             continue
-        if kind is ast.Call:
-            _call(scan, node, ctx, stack)  # type: ignore[arg-type]
+        if isinstance(node, ast.Call):
+            _call(scan, node, ctx, stack)
             continue
-        if kind is ast.Constant or kind is ast.JoinedStr or kind is ast.BinOp:
-            text = string_text(node, fields=True)  # type: ignore[arg-type]
+        if isinstance(node, ast.Constant | ast.JoinedStr | ast.BinOp):
+            text = string_text(node, fields=True)
             if text is not None:
                 if ctx != TEXT:
-                    _sql(scan, node, _substituted(text, node))  # type: ignore[arg-type]
-                if kind is ast.BinOp and type(node.op) is ast.Mod:  # type: ignore[attr-defined]
-                    stack.append((node.right, ctx))  # type: ignore[attr-defined]
+                    _sql(scan, node, _substituted(text, node))
+                if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+                    stack.append((node.right, ctx))
                 continue
-        if kind is ast.AnnAssign:  # the annotation is typing, never a column type
-            stack.append((node.value, ctx))  # type: ignore[attr-defined]
+        if isinstance(node, ast.AnnAssign):  # the annotation is typing, never a column type
+            stack.append((node.value, ctx))
             continue
-        if kind is ast.arg or kind is ast.Compare:  # an annotation; `type(x) is Enum`
+        if isinstance(node, ast.arg | ast.Compare):  # an annotation; `type(x) is Enum`
             continue
         if isinstance(node, ast.AST):
             for _name, value in ast.iter_fields(node):
@@ -85,27 +84,33 @@ def _call(scan: FileScan, node: ast.Call, ctx: int, stack: list[tuple[object, in
     if target is not None:
         _record_type_name(scan, node)
         if ctx != EXISTING:
-            _enum_reference(scan, func, target, ctx, call=node)  # type: ignore[arg-type]
+            _enum_reference(scan, func, target, ctx, call=node)
         stack.extend((arg, ctx) for arg in node.args)
         stack.extend((kw.value, ctx) for kw in node.keywords)
         return
-    kind = type(func)
-    if kind is ast.Attribute and func.attr == "drop" and type(func.value) is ast.Call:  # type: ignore[attr-defined]
-        inner = func.value  # type: ignore[attr-defined]
+    if isinstance(func, ast.Attribute) and func.attr == "drop" and isinstance(func.value, ast.Call):
+        inner = func.value
         if scan.enum_target(inner.func) is not None:
             # ENUM(name=...).drop(bind): removing a type, never creating one.
             _record_type_name(scan, inner)
             stack.extend((arg, ctx) for arg in (*inner.args, *node.args))
             stack.extend((kw.value, ctx) for kw in (*inner.keywords, *node.keywords))
             return
-    leaf = func.attr if kind is ast.Attribute else func.id if kind is ast.Name else None  # type: ignore[attr-defined]
+    is_attribute = isinstance(func, ast.Attribute)
+    leaf = (
+        func.attr
+        if isinstance(func, ast.Attribute)
+        else func.id
+        if isinstance(func, ast.Name)
+        else None
+    )
     if leaf is not None:
-        if (leaf in ENUM_OPS and kind is ast.Attribute) or _helper_class(scan, func):
+        if (leaf in ENUM_OPS and is_attribute) or _helper_class(scan, func):
             _helper_op(scan, node, leaf)
-        elif leaf == "format" and kind is ast.Attribute and ctx != TEXT:
-            text = string_text(func.value, fields=True)  # type: ignore[attr-defined]
+        elif leaf == "format" and isinstance(func, ast.Attribute) and ctx != TEXT:
+            text = string_text(func.value, fields=True)
             if text is not None:  # "ALTER TYPE {} ADD VALUE '{}'".format(name, value)
-                _sql(scan, func.value, _fill(text, "{}", node.args))  # type: ignore[attr-defined]
+                _sql(scan, func.value, _fill(text, "{}", node.args))
                 stack.extend((arg, ctx) for arg in node.args)
                 stack.extend((kw.value, ctx) for kw in node.keywords)
                 return
@@ -119,7 +124,7 @@ def _call(scan: FileScan, node: ast.Call, ctx: int, stack: list[tuple[object, in
                 return
         elif leaf in _TEXT_CALLS or leaf.endswith(("Error", "Exception", "Warning")):
             ctx = TEXT if ctx == PLAIN else ctx
-        elif leaf in _TYPE_CHECKS and kind is ast.Name and len(node.args) == 2:
+        elif leaf in _TYPE_CHECKS and isinstance(func, ast.Name) and len(node.args) == 2:
             stack.append((node.args[0], ctx))
             stack.append((node.args[1], EXISTING))  # isinstance(x, Enum): not a column type
             return
@@ -242,10 +247,10 @@ def _names(scan: FileScan, name: str) -> list[str]:
 
 def _substituted(text: str, node: ast.expr) -> str:
     """``"... %s ..." % name``: put ``{name}`` where the placeholder was, in order."""
-    if type(node) is not ast.BinOp or type(node.op) is not ast.Mod:  # type: ignore[attr-defined]
+    if not isinstance(node, ast.BinOp) or not isinstance(node.op, ast.Mod):
         return text
-    right = node.right  # type: ignore[attr-defined]
-    values = right.elts if type(right) is ast.Tuple else [right]
+    right = node.right
+    values = right.elts if isinstance(right, ast.Tuple) else [right]
     return _fill(text, "%s", values)
 
 
@@ -293,30 +298,33 @@ def string_text(node: ast.expr, *, fields: bool = False) -> str | None:
     A value that is not text reads as ``x``; with ``fields``, a plain variable reads
     as ``{name}`` so a type name held in it can be looked up.
     """
-    kind = type(node)
-    if kind is ast.Constant:
-        value = node.value  # type: ignore[attr-defined]
+    if isinstance(node, ast.Constant):
+        value = node.value
         return value if isinstance(value, str) else None
-    if kind is ast.JoinedStr:
-        return "".join(
-            part.value if type(part) is ast.Constant else _field(part.value, fields)  # type: ignore[attr-defined]
-            for part in node.values  # type: ignore[attr-defined]
-        )
-    if kind is ast.BinOp:
-        op = type(node.op)  # type: ignore[attr-defined]
+    if isinstance(node, ast.JoinedStr):
+        return "".join(_part_text(part, fields) for part in node.values)
+    if isinstance(node, ast.BinOp):
+        op = type(node.op)
         if op is ast.Mod:
-            return string_text(node.left, fields=fields)  # type: ignore[attr-defined]
+            return string_text(node.left, fields=fields)
         if op is ast.Add:  # "CREATE TYPE " + name + " AS ENUM (...)": name reads as x
-            left = string_text(node.left, fields=fields)  # type: ignore[attr-defined]
-            right = string_text(node.right, fields=fields)  # type: ignore[attr-defined]
+            left = string_text(node.left, fields=fields)
+            right = string_text(node.right, fields=fields)
             if left is not None or right is not None:
-                return (left if left is not None else _field(node.left, fields)) + (  # type: ignore[attr-defined]
-                    right if right is not None else _field(node.right, fields)  # type: ignore[attr-defined]
+                return (left if left is not None else _field(node.left, fields)) + (
+                    right if right is not None else _field(node.right, fields)
                 )
     return None
 
 
+def _part_text(part: ast.expr, fields: bool) -> str:
+    """One piece of an f-string: its literal text (always a str), or its field."""
+    if isinstance(part, ast.Constant):
+        return str(part.value)
+    return _field(part.value if isinstance(part, ast.FormattedValue) else part, fields)
+
+
 def _field(node: ast.expr, fields: bool) -> str:
-    if fields and type(node) is ast.Name:
-        return "{" + node.id + "}"  # type: ignore[attr-defined]
+    if fields and isinstance(node, ast.Name):
+        return "{" + node.id + "}"
     return "x"

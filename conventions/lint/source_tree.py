@@ -162,18 +162,19 @@ class SourceTree:
 
     def _load(self, path: str) -> ModuleFacts | None:
         if path not in self._by_path:
-            facts: ModuleFacts | None = self.new_facts(path)
+            facts = self.new_facts(path)
+            loaded: ModuleFacts | None = facts
             try:
                 with open(path, "rb") as file:
                     source = file.read()
                 tree = ast.parse(source, filename=path)
             except (OSError, SyntaxError, ValueError):
-                facts = None
+                loaded = None
             else:
-                gather(tree.body, facts)  # type: ignore[arg-type]
+                gather(tree.body, facts)
                 if path in self._expected:  # its own scan comes later: parse it once
                     self._parsed[path] = (source, tree)
-            self._by_path[path] = facts
+            self._by_path[path] = loaded
         return self._by_path[path]
 
     # -- resolving names -------------------------------------------------------------

@@ -226,7 +226,8 @@ def _ignores(path: Path) -> str:
 
 def _violation(entry: dict[str, object], files: dict[str, tuple[RevisionSql, int]]) -> Violation:
     item, shift = files[str(entry["file"])]
-    line = int(entry.get("line", 0))  # type: ignore[call-overload]  # 0-based, ignores included
+    raw_line = entry.get("line", 0)  # 0-based, ignores included
+    line = int(raw_line) if isinstance(raw_line, int | float | str) else 0
     sql_lines = item.sql.splitlines()
     at_sql = line - shift
     statement = sql_lines[at_sql].strip() if 0 <= at_sql < len(sql_lines) else ""

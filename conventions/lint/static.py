@@ -301,14 +301,17 @@ class FileScan:
         return self._constants.get(name, [])
 
     def report(
-        self, position: Position | ast.AST, code: str, message: str | Callable[[], str]
+        self,
+        position: Position | ast.expr | ast.stmt,
+        code: str,
+        message: str | Callable[[], str],
     ) -> None:
         """Record a finding unless a noqa on its first or last line silences it."""
         if not isinstance(position, Position):
             position = Position(
-                position.lineno,  # type: ignore[attr-defined]
-                position.col_offset + 1,  # type: ignore[attr-defined]
-                position.end_lineno or position.lineno,  # type: ignore[attr-defined]
+                position.lineno,
+                position.col_offset + 1,
+                position.end_lineno or position.lineno,
             )
         if suppressed(code, self.comments.on(position.line, position.end_line)):
             return
@@ -424,7 +427,8 @@ class FileScan:
             if header is None:
                 self._visit_statement(stmt)
                 continue
-            inner = stmt.body[0].lineno if getattr(stmt, "body", None) else stmt.lineno + 1  # type: ignore[attr-defined]
+            nested_body = getattr(stmt, "body", None)
+            inner = nested_body[0].lineno if nested_body else stmt.lineno + 1
             if hot[start] < inner:  # decorators, test, iterable...
                 visit(self, [getattr(stmt, name) for name in header])
             for name in ("body", "orelse", "finalbody"):
@@ -439,17 +443,16 @@ class FileScan:
                 self._walk_hot(case.body, hot)
 
     def _visit_statement(self, stmt: ast.stmt) -> None:
-        kind = type(stmt)
-        if kind is ast.Expr and type(stmt.value) is ast.Constant:  # type: ignore[attr-defined]
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
             return  # a docstring or bare string: text, not SQL anyone runs
-        if kind is ast.Assign or kind is ast.AnnAssign:
-            targets = stmt.targets if kind is ast.Assign else [stmt.target]  # type: ignore[attr-defined]
+        if isinstance(stmt, ast.Assign | ast.AnnAssign):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             if any(_last_name(target) == "type_annotation_map" for target in targets):
-                visit(self, stmt.value, MAP)  # type: ignore[attr-defined]
+                visit(self, stmt.value, MAP)
                 return
-            if kind is ast.AnnAssign:  # the annotation is typing, not a column type
-                if stmt.value is not None:  # type: ignore[attr-defined]
-                    visit(self, stmt.value)  # type: ignore[attr-defined]
+            if isinstance(stmt, ast.AnnAssign):  # the annotation is typing, not a column type
+                if stmt.value is not None:
+                    visit(self, stmt.value)
                 return
         visit(self, stmt)
 
@@ -457,14 +460,13 @@ class FileScan:
 
     def enum_target(self, node: ast.AST) -> Origin | None:
         """Return the Enum type a Name/Attribute refers to, or None (cheap for most names)."""
-        kind = type(node)
-        if kind is ast.Name:
-            leaf = node.id  # type: ignore[attr-defined]
-        elif kind is ast.Attribute:
-            leaf = node.attr  # type: ignore[attr-defined]
+        if isinstance(node, ast.Name):
+            leaf = node.id
+        elif isinstance(node, ast.Attribute):
+            leaf = node.attr
         else:
             return None
-        if leaf not in self.words or type(node.ctx) is not ast.Load:  # type: ignore[attr-defined]
+        if leaf not in self.words or type(node.ctx) is not ast.Load:
             return None
         name = dotted(node)
         if name is None:

@@ -182,11 +182,10 @@ def _candidate(
 
 def _leaf(node: ast.expr) -> str | None:
     """Return the last name of ``a.b.C`` or ``C`` without building the dotted string."""
-    kind = type(node)
-    if kind is ast.Name:
-        return node.id  # type: ignore[attr-defined]
-    if kind is ast.Attribute:
-        return node.attr  # type: ignore[attr-defined]
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
     return None
 
 

@@ -77,6 +77,8 @@ class AddIndexOp(MigrateOperation):
         # A plain DROP INDEX: it only unlinks files (ACCESS EXCLUSIVE for an instant),
         # and Alembic's drop_index cannot run CONCURRENTLY inside the migration's
         # transaction without an explicit autocommit block.
+        if self.index_name is None:
+            raise NotImplementedError("add_index needs an index name to be reversed")
         return DropIndexOp(self.index_name, self.table_name, schema=self.schema)
 
 

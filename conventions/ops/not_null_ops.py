@@ -32,6 +32,8 @@ NULL_HINTS = (
 class SetNotNullOp(MigrateOperation):
     """Make a column NOT NULL through a validated CHECK, never scanning under ACCESS EXCLUSIVE."""
 
+    diff: Any = None  # autogenerate's own diff, when it wrote this op (autogen.safe_way)
+
     def __init__(self, table_name: str, column_name: str, *, schema: str | None = None) -> None:
         self.table_name = table_name
         self.column_name = column_name
@@ -58,7 +60,7 @@ class SetNotNullOp(MigrateOperation):
 
     def to_diff_tuple(self) -> Any:
         """Alembic's diff for the change (kept from autogenerate's ``alter_column``)."""
-        fallback = (
+        fallback: tuple[Any, ...] = (
             "modify_nullable",
             self.schema,
             self.table_name,
@@ -67,12 +69,14 @@ class SetNotNullOp(MigrateOperation):
             True,
             False,
         )
-        return getattr(self, "diff", None) or fallback
+        return self.diff or fallback
 
 
 @Operations.register_operation("drop_not_null")
 class DropNotNullOp(MigrateOperation):
     """Let a column hold NULL again (metadata only)."""
+
+    diff: Any = None  # autogenerate's own diff, when it wrote this op (autogen.safe_way)
 
     def __init__(self, table_name: str, column_name: str, *, schema: str | None = None) -> None:
         self.table_name = table_name
@@ -93,7 +97,7 @@ class DropNotNullOp(MigrateOperation):
         return SetNotNullOp(self.table_name, self.column_name, schema=self.schema)
 
     def to_diff_tuple(self) -> Any:
-        fallback = (
+        fallback: tuple[Any, ...] = (
             "modify_nullable",
             self.schema,
             self.table_name,
@@ -102,7 +106,7 @@ class DropNotNullOp(MigrateOperation):
             False,
             True,
         )
-        return getattr(self, "diff", None) or fallback
+        return self.diff or fallback
 
 
 def not_null_check_name(table: str, column: str) -> str:

@@ -90,13 +90,13 @@ def compare(
             if want.kind == "c" and not getattr(have_cons.get(name), "validated", False)
         }
 
-    for name, want in want_cols.items():
-        have = have_cols.get(name)
-        if have is None:
+    for name, want_col in want_cols.items():
+        have_col = have_cols.get(name)
+        if have_col is None:
             plan.columns.append(table.c[name])
             plan.done.append(f"column {name}")
-        elif _render(have) != _render(want):
-            plan.conflict(f"column {name}", _render(have).render(), _render(want).render())
+        elif _render(have_col) != _render(want_col):
+            plan.conflict(f"column {name}", _render(have_col).render(), _render(want_col).render())
     for name in [] if partial else sorted(have_cols.keys() - want_cols.keys()):
         logs.warn(f"{info.name}.{name} exists in the database but not in this definition; kept")
     # The table as the constraints will see it: the new columns hold their defaults.
@@ -212,7 +212,7 @@ def _foreign_key(
 def _comments(
     run: OpRunner, table: Table, info: catalog.TableInfo, table_sql: str, plan: Plan
 ) -> None:
-    wanted: list[tuple[str, str | None, str]] = [("TABLE " + table_sql, None, table.comment)]
+    wanted: list[tuple[str, str | None, str | None]] = [("TABLE " + table_sql, None, table.comment)]
     wanted += [
         (f"COLUMN {table_sql}.{ident(c.name)}", c.name, c.comment)
         for c in table.columns

@@ -31,6 +31,8 @@ from conventions.runtime.safety_checks import format_type, sql_of
 class ChangeColumnTypeOp(MigrateOperation):
     """Change a column's type without a rewrite under ACCESS EXCLUSIVE on a busy table."""
 
+    diff: Any = None  # autogenerate's own diff, when it wrote this op (autogen.safe_way)
+
     def __init__(
         self,
         table_name: str,
@@ -82,11 +84,11 @@ class ChangeColumnTypeOp(MigrateOperation):
 
     def to_diff_tuple(self) -> Any:
         """Alembic's diff for the change (kept from autogenerate's ``alter_column``)."""
-        fallback = (
+        fallback: tuple[Any, ...] = (
             "modify_type", self.schema, self.table_name, self.column_name, {},
             self.existing_type, self.type_,
         )  # fmt: skip
-        return getattr(self, "diff", None) or fallback
+        return self.diff or fallback
 
     def reverse(self) -> ChangeColumnTypeOp:
         if self.existing_type is None:
@@ -122,7 +124,7 @@ def steps(op: ChangeColumnTypeOp, wanted: str) -> list[str]:
 
 def _unconvertible(run: OpRunner, op: ChangeColumnTypeOp, wanted: str) -> None:
     """Refuse values that will not convert, before any DDL (PostgreSQL 16+ can test them)."""
-    if op.using is not None or run.conn.dialect.server_version_info < (16,):
+    if op.using is not None or (run.conn.dialect.server_version_info or (0,)) < (16,):
         return
     column = ident(op.column_name)
     preflight.Rejected(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic.operations import Operations
+from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
 
 from conventions import logs
@@ -18,6 +19,7 @@ _UNIQUE_VIOLATION = "23505"
 
 def constraint_name(operations: Operations, op: AddUniqueConstraintOp) -> str:
     """The final name, through the metadata's naming convention as Alembic would."""
+    made: PrimaryKeyConstraint | UniqueConstraint
     if op.primary:
         made = operations.schema_obj.primary_key_constraint(
             op.constraint_name, op.table_name, op.columns, schema=op.schema

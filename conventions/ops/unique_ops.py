@@ -23,6 +23,7 @@ class AddUniqueConstraintOp(MigrateOperation):
     """Add a UNIQUE constraint from an index built CONCURRENTLY."""
 
     primary = False
+    diff: Any = None  # autogenerate's own diff, when it wrote this op (autogen.safe_way)
 
     def __init__(
         self,
@@ -67,7 +68,7 @@ class AddUniqueConstraintOp(MigrateOperation):
     def to_diff_tuple(self) -> Any:
         """Alembic's diff (``add_constraint``), kept from autogenerate's op when there is one."""
         fallback = ("add_constraint", self.schema, self.table_name, self.constraint_name)
-        return getattr(self, "diff", None) or fallback
+        return self.diff or fallback
 
     def reverse(self) -> DropConstraintOp:
         kind = "primary" if self.primary else "unique"

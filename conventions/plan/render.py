@@ -58,7 +58,7 @@ def _grouped(locks: list[LockPlan]) -> list[tuple[LockPlan, int]]:
 
 
 def _table_rows(rev: RevisionPlan, width: int) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for s in rev.statements:
         where = {"autocommit": " [after commit, own txn]", "after commit": " [after commit]"}
         label = shorten(s.sql, width) + where.get(s.transaction, "")

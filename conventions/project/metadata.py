@@ -211,7 +211,7 @@ def configured_reference(root: Path) -> str | None:
 
 def first(target: Target) -> MetaData:
     """Return one MetaData for code that compares one (the first of a list)."""
-    return target[0] if isinstance(target, (list, tuple)) else target
+    return target if isinstance(target, MetaData) else target[0]
 
 
 _FK_MESSAGES = (
@@ -233,7 +233,8 @@ def unresolved_foreign_keys(err: NoReferenceError, metadata: Any = None) -> Fore
     """
     missing: list[tuple[str, str]] = []
     target = locate(metadata) if metadata is not None else None
-    for held in target if isinstance(target, list) else [target] if target is not None else []:
+    held_all = [] if target is None else [target] if isinstance(target, MetaData) else list(target)
+    for held in held_all:
         for table in held.tables.values():
             for fk in table.foreign_keys:
                 try:

@@ -70,7 +70,14 @@ def archives(connection: Connection) -> list[Archive]:
     if not exists(connection):
         return []
     rows = connection.execute(text(f"SELECT {_COLUMNS} FROM {ARCHIVE_INDEX} ORDER BY id")).all()
-    return [Archive(*row, present=_present(connection, row[0], row[3])) for row in rows]
+    found = []
+    for row in rows:
+        name, schema, table, column, keys, revision, count, archived, restored = row
+        present = _present(connection, name, column)
+        found.append(
+            Archive(name, schema, table, column, keys, revision, count, archived, restored, present)
+        )
+    return found
 
 
 def _present(connection: Connection, archive_table: str, column: str | None) -> bool:

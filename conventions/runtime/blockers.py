@@ -116,7 +116,10 @@ class BlockerWatch:
             except Exception:
                 return  # diagnostics only; the migration itself reports its own failure
             if rows:
-                self.seen = [Blocker(*row[:-1], redact(row[-1])) for row in rows]
+                self.seen = [
+                    Blocker(pid, state, app, user, started, query_start, redact(query))
+                    for pid, state, app, user, started, query_start, query in rows
+                ]
                 self.waiting_for = waiting or self.waiting_for
 
     def __exit__(

@@ -231,7 +231,9 @@ def _migrate(
     direction = _direction(context)
     if plan_fn is None or direction in READ_ONLY:
         # current / check / autogenerate: read-only, nothing to step through
-        guarded = {"fn": _only_reading(plan_fn, direction)} if plan_fn is not None else {}
+        guarded: dict[str, Any] = (
+            {"fn": _only_reading(plan_fn, direction)} if plan_fn is not None else {}
+        )
         context.configure(connection=connection, **options, **guarded)
         with context.begin_transaction():
             context.run_migrations()

@@ -108,6 +108,8 @@ def _estimated_rows(conn: Connection, sql: str) -> int | None:
             ).scalar()
     except DBAPIError:
         return None  # several statements, parameters, …: judge by the table's size
+    if raw is None:
+        return None
     plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
     if plan.get("Node Type") != "ModifyTable":
         nodes = [plan]

@@ -182,20 +182,21 @@ class StepRunner:
             self._validate(heads)
             if self.direction is None:
                 self.direction = _direction_of(steps, self.plan_fn)
-            if self.direction == "upgrade":
+            direction = self.direction  # None only for an unknown command that planned no step
+            if direction == "upgrade":
                 self._check_baseline(heads)
-            if steps:
+            if steps and direction is not None:
                 self.lock = lock
                 lock.verify()  # behind a pooler: this transaction is on the lock's server
                 recorder.ensure_tables(self.connection)
                 self._end_transaction()
                 self._set_session_limits()
                 self.feeder.steps = steps
-                self.progress.plan(len(steps), self.direction)
+                self.progress.plan(len(steps), direction)
                 try:
                     for index in range(len(steps)):
                         self.feeder.index = index
-                        self._run_step(lock)
+                        self._run_step(lock, direction)
                 finally:
                     # A caller's own connection (config.attributes) gets its settings back.
                     self._reset_session_limits()
@@ -224,13 +225,14 @@ class StepRunner:
             at = "at " + ", ".join(heads) if heads else "empty"
             self.progress.finish(f"Database is up to date ({at}); nothing to apply.")
 
-    def _run_step(self, lock: MigratorLock) -> None:
+    def _run_step(self, lock: MigratorLock, direction: str) -> None:
         step = self.feeder.current
         revision, path = self._subject(step)
         name = step_name(step)
         checksum = file_checksum(path) if path and Path(path).is_file() else None
-        self.entry = recorder.Entry(revision, Path(path).name if path else None, self.direction)
-        self.entry.checksum = checksum if self.direction != "downgrade" else None
+        self.entry = recorder.Entry(revision, Path(path).name if path else None, direction)
+        self.entry.checksum = checksum if direction != "downgrade" else None
+        # An open Connection always holds its DBAPI connection (None only once invalidated).
         pid = self.connection.connection.dbapi_connection.get_backend_pid()  # type: ignore[union-attr]
         interval = min(1.0, self.limits.lock_timeout / 3) if self.limits.lock_timeout else 1.0
         commits.forget(self.migration_context)  # kept across retries: a commit stays made
@@ -242,7 +244,7 @@ class StepRunner:
             failure: BaseException | None = None
             marker = (
                 archive.downgrade_of(revision)
-                if self.direction == "downgrade"
+                if direction == "downgrade"
                 else contextlib.nullcontext()
             )
             notes = assured.collecting()  # safety_assured reasons, for this step's row
