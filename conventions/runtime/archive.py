@@ -31,7 +31,7 @@ from sqlalchemy.exc import DBAPIError
 from conventions import logs
 from conventions.db.sqltext import clip_bytes, fit_identifier, qualified
 from conventions.errors import ArchiveError
-from conventions.history.records import ARCHIVE_INDEX, ARCHIVE_SCHEMA
+from conventions.history.schema import ARCHIVE_INDEX, ARCHIVE_SCHEMA
 from conventions.runtime.recorder import ensure_tables
 
 _MAX_IDENT = 63

@@ -27,11 +27,11 @@ from sqlalchemy.exc import DBAPIError
 from conventions import logs
 from conventions.db.sqltext import ident, qualified
 from conventions.errors import BackfillFailed
-from conventions.history.records import SCHEMA
+from conventions.history.schema import BACKFILLS, SCHEMA
 from conventions.runtime.limits import Limits
 from conventions.runtime.safety_checks import sql_of
 
-STATE = f"{SCHEMA}.backfills"
+STATE = BACKFILLS
 _STATE_DDL = (
     f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
     f"""CREATE TABLE IF NOT EXISTS {STATE} (

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from conventions import assured, logs
+from conventions import assured
 from conventions.db.pooler import pool_mode
 from conventions.db.redact import mask_url as mask
 from conventions.db.server import read_only_reason
@@ -55,6 +55,7 @@ from conventions.runtime.blockers import BlockerWatch
 from conventions.runtime.limits import Limits, pg_duration
 from conventions.runtime.migrator_lock import MigratorLock
 from conventions.runtime.progress import Progress, step_name
+from conventions.runtime.retry import DEADLOCK, RetryLoop, retryable
 
 StepFn = Callable[[Any, Any], Iterable[Any]]
 
@@ -76,6 +77,49 @@ class _OneStepAtATime:
         return self.steps[self.index]
 
 
+@dataclass(frozen=True)
+class StepPlan:
+    """What running one step involves, decided before anything touches the database."""
+
+    revision: str
+    file_name: str | None
+    name: str  # the file stem people know the migration by
+    direction: str
+    checksum: str | None  # what the history row vouches for (never for a downgrade)
+    archive_drops: bool  # a downgrade archives the data its drops would destroy
+    watch_interval: float  # how often the blocker watch looks while the step waits
+
+
+def plan_step(
+    step: Any,
+    subject: tuple[str, str | None],
+    *,
+    direction: str,
+    limits: Limits,
+    checksum: Callable[[str], str | None],
+) -> StepPlan:
+    """Decide how to run and record ``step`` (``subject``: its revision id and file path).
+
+    The blocker watch looks at least three times within one lock timeout, so a session
+    that blocks the step only briefly is still named when the step gives up.
+    """
+    revision, path = subject
+    downgrade = direction == "downgrade"
+    return StepPlan(
+        revision=revision,
+        file_name=Path(path).name if path else None,
+        name=step_name(step),
+        direction=direction,
+        checksum=None if downgrade or not path else checksum(path),
+        archive_drops=downgrade,
+        watch_interval=min(1.0, limits.lock_timeout / 3) if limits.lock_timeout else 1.0,
+    )
+
+
+def _checksum(path: str) -> str | None:
+    return file_checksum(path) if Path(path).is_file() else None
+
+
 class StepRunner:
     def __init__(
         self,
@@ -87,6 +131,9 @@ class StepRunner:
         direction: str | None,
         metadata: MetaData | None,
         options: dict[str, Any],
+        limits: Limits | None = None,
+        progress: Progress | None = None,
+        retry: RetryLoop | None = None,
     ) -> None:
         self.context = context
         self.connection = connection
@@ -94,8 +141,9 @@ class StepRunner:
         self.plan_fn = plan_fn
         self.direction = direction
         self.metadata = metadata
-        self.limits = Limits.from_env()
-        self.progress = Progress()
+        self.limits = limits or Limits.from_env()
+        self.progress = progress or Progress()
+        self.retry = retry or RetryLoop(self.limits)
         self.feeder = _OneStepAtATime()
         self.entry: recorder.Entry | None = None
         context.configure(
@@ -212,74 +260,80 @@ class StepRunner:
             self.progress.finish(f"Database is up to date ({at}); nothing to apply.")
 
     def _run_step(self, lock: MigratorLock) -> None:
-        step = self.feeder.current
-        revision, path = self._subject(step)
-        name = step_name(step)
-        checksum = file_checksum(path) if path and Path(path).is_file() else None
-        self.entry = recorder.Entry(revision, Path(path).name if path else None, self.direction)
-        self.entry.checksum = checksum if self.direction != "downgrade" else None
+        """Apply the current step in its own transaction, retried by the retry loop."""
+        assert self.direction is not None  # read off the planned steps before any runs
+        plan = plan_step(
+            self.feeder.current,
+            self._subject(self.feeder.current),
+            direction=self.direction,
+            limits=self.limits,
+            checksum=_checksum,
+        )
+        self.entry = entry = recorder.Entry(plan.revision, plan.file_name, plan.direction)
+        entry.checksum = plan.checksum
         pid = self.connection.connection.dbapi_connection.get_backend_pid()  # type: ignore[union-attr]
-        interval = min(1.0, self.limits.lock_timeout / 3) if self.limits.lock_timeout else 1.0
+        # On a shared connection (behind a pooler) there is no second session to watch
+        # from: blockers go unnamed rather than cost another server connection.
+        watcher = None if lock.shared is not None else lock.connection
+        watches: list[BlockerWatch] = []
         commits.forget(self.migration_context)  # kept across retries: a commit stays made
-        attempt = 0
-        while True:
-            attempt += 1
-            self.entry.restart()
+
+        def attempt(number: int) -> None:
+            entry.restart()
             self.progress.begin_step()
             failure: BaseException | None = None
             marker = (
-                archive.downgrade_of(revision)
-                if self.direction == "downgrade"
+                archive.downgrade_of(plan.revision)
+                if plan.archive_drops
                 else contextlib.nullcontext()
             )
             notes = assured.collecting()  # safety_assured reasons, for this step's row
-            # On a shared connection (behind a pooler) there is no second session to watch
-            # from: blockers go unnamed rather than cost another server connection.
-            watcher = None if lock.shared is not None else lock.connection
-            with BlockerWatch(watcher, pid, interval) as watch, marker, notes:
+            with BlockerWatch(watcher, pid, plan.watch_interval) as watch, marker, notes:
+                watches.append(watch)
                 try:
                     with self.context.begin_transaction():
                         self.context.run_migrations()
                 except BaseException as err:
                     failure = err
                     self._roll_back()
-            if failure is None:
-                return
-            code = failures.sqlstate(failure)
-            retryable = code in failures.RETRYABLE
-            committed = commits.committed_before(self.migration_context)
-            if retryable and attempt <= self.limits.lock_retries:
-                delay = self.limits.backoff(attempt)
-                kept = f" (work before {committed} stays committed)" if committed else ""
-                logs.warn(
-                    f"{name}: {_retry_reason(code, self.limits)}; rolled back{kept}, retrying in "
-                    f"{delay:g}s (attempt {attempt + 1} of {self.limits.lock_retries + 1})."
-                )
-                time.sleep(delay)
-                continue
-            if not isinstance(failure, Exception):
-                recorder.record_failure(self.connection, self.entry, "interrupted")
+            if failure is not None:
                 raise failure
-            if retryable:
-                error: Exception = failures.table_busy(
-                    name,
-                    attempts=attempt,
+
+        def kept() -> str:
+            committed = commits.committed_before(self.migration_context)
+            return f" (work before {committed} stays committed)" if committed else ""
+
+        def give_up(failure: Exception, attempts: int, code: str | None) -> Exception:
+            committed = commits.committed_before(self.migration_context)
+            error: Exception
+            if retryable(code):
+                error = failures.table_busy(
+                    plan.name,
+                    attempts=attempts,
                     limits=self.limits,
-                    blockers=watch.seen,
-                    waiting_for=watch.waiting_for,
-                    deadlock=code == failures.DEADLOCK,
+                    blockers=watches[-1].seen,
+                    waiting_for=watches[-1].waiting_for,
+                    deadlock=code == DEADLOCK,
                     committed_before=committed,
                 )
             else:
                 error = failures.explain(
                     failure,
-                    name,
+                    plan.name,
                     connection=self.connection,
                     limits=self.limits,
                     committed_before=committed,
                 )
-            recorder.record_failure(self.connection, self.entry, str(error))
-            raise error from failure
+            recorder.record_failure(self.connection, entry, str(error))
+            return error
+
+        try:
+            self.retry.run(attempt, what=f"Migration {plan.name}", give_up=give_up, kept=kept)
+        except Exception:
+            raise
+        except BaseException:  # an interrupt: never retried, recorded as such
+            recorder.record_failure(self.connection, entry, "interrupted")
+            raise
 
     def _applied(self, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
         """Alembic's on_version_apply: still inside the step's transaction."""
@@ -350,16 +404,6 @@ def _kind(step: Any) -> str:
     if isinstance(step, RevisionStep):
         return "upgrade" if step.is_upgrade else "downgrade"
     return type(step).__name__
-
-
-def _retry_reason(code: str | None, limits: Limits) -> str:
-    """Say which retryable failure happened: the fixes differ (wait vs. lock order)."""
-    if code == failures.DEADLOCK:
-        return (
-            "deadlocked with another session (PostgreSQL cancelled this migration's "
-            "statement to break the cycle)"
-        )
-    return f"could not get a lock within {limits.lock_timeout:g}s (another session holds it)"
 
 
 def application_name(direction: str) -> str:
