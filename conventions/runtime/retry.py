@@ -1,10 +1,11 @@
-"""Retry work that could not get its locks: one loop for migrations and restores alike.
+"""Retry work that could not get its locks: one loop for steps, restores and backfills.
 
-A migration step and an archive restore both write to tables the application may be
-using. Each runs in one transaction under ``lock_timeout``, so it never queues the
-application's traffic behind it for longer than that; when PostgreSQL cancels it for a
-lock it could not get (or to break a deadlock) the transaction is rolled back and the
-work is tried again after a back-off, a bounded number of times (``Limits``). Every
+A migration step, an archive restore and a backfill batch all write to tables the
+application may be using. Each runs in one transaction under ``lock_timeout``, so it
+never queues the application's traffic behind it for longer than that; when PostgreSQL
+cancels it for a lock it could not get (or to break a deadlock) the transaction is
+rolled back and the work is tried again after a back-off, a bounded number of times
+(``Limits``). Every
 other failure is final at once: retrying a constraint violation only repeats it.
 
 The loop knows nothing about what it retries. The caller hands it one attempt (a
