@@ -250,3 +250,44 @@ def test_loop_gives_up_on_a_lock_that_is_never_released(offers: Engine) -> None:
     assert sqlstate(raised.value.__cause__) == LOCK_NOT_AVAILABLE
     with offers.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM offers")).scalar() == 0
+
+
+def test_a_backfill_batch_waits_out_a_locked_row(
+    offers: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    from conventions.runtime.backfill import Backfiller, BackfillPlan, KeyColumn
+
+    with offers.begin() as connection:
+        connection.execute(text("ALTER TABLE offers ADD COLUMN featured boolean"))
+        connection.execute(text("INSERT INTO offers (id) SELECT generate_series(1, 3)"))
+    blocker = connect(offers.url, autocommit=False, application="checkout")
+    sleeps: list[float] = []
+
+    def back_off(seconds: float) -> None:
+        sleeps.append(seconds)
+        blocker.commit()  # the application's transaction ends after the first failure
+
+    limits = Limits(lock_timeout=0.1, lock_retries=2, retry_backoff=0.01)
+    plan = BackfillPlan(
+        "offers", None, [KeyColumn("id", "integer")], ["featured = false"], {}, None, 10
+    )
+    try:
+        with blocker.cursor() as cur:
+            cur.execute("SELECT id FROM offers WHERE id = 2 FOR UPDATE")
+        with offers.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            connection.execute(text("SET lock_timeout = '100ms'"))
+            done = Backfiller(connection, plan, limits, 0, sleep=back_off).run()
+    finally:
+        blocker.close()
+    assert done == 3
+    assert sleeps == [0.01]
+    assert (
+        "backfill offers: a batch could not get a lock within lock_timeout (0.1s); rolled "
+        "back, retrying in 0.01s (attempt 2 of 3)."
+    ) in caplog.text
+    with offers.connect() as connection:
+        assert (
+            connection.execute(text("SELECT count(*) FROM offers WHERE featured = false")).scalar()
+            == 3
+        )
