@@ -10,7 +10,7 @@ import pytest
 from conventions.errors import ArchiveError
 from conventions.runtime.archive_store import Archive, plan_restore
 from conventions.runtime.limits import Limits
-from conventions.runtime.step_runner import plan_step
+from conventions.runtime.step_plan import plan_step
 
 PATH = "/p/alembic/versions/20250101-add-badge-ab12.py"
 STEP = SimpleNamespace(revision=SimpleNamespace(revision="ab12", path=PATH))

@@ -22,8 +22,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from alembic.runtime.environment import EnvironmentContext
@@ -47,15 +45,15 @@ from conventions.errors import (
     UnsupportedCommand,
 )
 from conventions.history import records as history
-from conventions.history.checksums import file_checksum
 from conventions.reports.status import untracked_tables
 from conventions.runtime import archive, commits, recorder
 from conventions.runtime import explain as failures
 from conventions.runtime.blockers import BlockerWatch
 from conventions.runtime.limits import Limits, pg_duration
 from conventions.runtime.migrator_lock import MigratorLock
-from conventions.runtime.progress import Progress, step_name
+from conventions.runtime.progress import Progress
 from conventions.runtime.retry import DEADLOCK, RetryLoop, retryable
+from conventions.runtime.step_plan import StepPlan, plan_step
 
 StepFn = Callable[[Any, Any], Iterable[Any]]
 
@@ -75,49 +73,6 @@ class _OneStepAtATime:
     @property
     def current(self) -> Any:
         return self.steps[self.index]
-
-
-@dataclass(frozen=True)
-class StepPlan:
-    """What running one step involves, decided before anything touches the database."""
-
-    revision: str
-    file_name: str | None
-    name: str  # the file stem people know the migration by
-    direction: str
-    checksum: str | None  # what the history row vouches for (never for a downgrade)
-    archive_drops: bool  # a downgrade archives the data its drops would destroy
-    watch_interval: float  # how often the blocker watch looks while the step waits
-
-
-def plan_step(
-    step: Any,
-    subject: tuple[str, str | None],
-    *,
-    direction: str,
-    limits: Limits,
-    checksum: Callable[[str], str | None],
-) -> StepPlan:
-    """Decide how to run and record ``step`` (``subject``: its revision id and file path).
-
-    The blocker watch looks at least three times within one lock timeout, so a session
-    that blocks the step only briefly is still named when the step gives up.
-    """
-    revision, path = subject
-    downgrade = direction == "downgrade"
-    return StepPlan(
-        revision=revision,
-        file_name=Path(path).name if path else None,
-        name=step_name(step),
-        direction=direction,
-        checksum=None if downgrade or not path else checksum(path),
-        archive_drops=downgrade,
-        watch_interval=min(1.0, limits.lock_timeout / 3) if limits.lock_timeout else 1.0,
-    )
-
-
-def _checksum(path: str) -> str | None:
-    return file_checksum(path) if Path(path).is_file() else None
 
 
 class StepRunner:
@@ -267,73 +222,94 @@ class StepRunner:
             self._subject(self.feeder.current),
             direction=self.direction,
             limits=self.limits,
-            checksum=_checksum,
         )
         self.entry = entry = recorder.Entry(plan.revision, plan.file_name, plan.direction)
         entry.checksum = plan.checksum
-        pid = self.connection.connection.dbapi_connection.get_backend_pid()  # type: ignore[union-attr]
         # On a shared connection (behind a pooler) there is no second session to watch
         # from: blockers go unnamed rather than cost another server connection.
         watcher = None if lock.shared is not None else lock.connection
+        pid = self.connection.connection.dbapi_connection.get_backend_pid()  # type: ignore[union-attr]
         watches: list[BlockerWatch] = []
         commits.forget(self.migration_context)  # kept across retries: a commit stays made
-
-        def attempt(number: int) -> None:
-            entry.restart()
-            self.progress.begin_step()
-            failure: BaseException | None = None
-            marker = (
-                archive.downgrade_of(plan.revision)
-                if plan.archive_drops
-                else contextlib.nullcontext()
-            )
-            notes = assured.collecting()  # safety_assured reasons, for this step's row
-            with BlockerWatch(watcher, pid, plan.watch_interval) as watch, marker, notes:
-                watches.append(watch)
-                try:
-                    with self.context.begin_transaction():
-                        self.context.run_migrations()
-                except BaseException as err:
-                    failure = err
-                    self._roll_back()
-            if failure is not None:
-                raise failure
-
-        def kept() -> str:
-            committed = commits.committed_before(self.migration_context)
-            return f" (work before {committed} stays committed)" if committed else ""
-
-        def give_up(failure: Exception, attempts: int, code: str | None) -> Exception:
-            committed = commits.committed_before(self.migration_context)
-            error: Exception
-            if retryable(code):
-                error = failures.table_busy(
-                    plan.name,
-                    attempts=attempts,
-                    limits=self.limits,
-                    blockers=watches[-1].seen,
-                    waiting_for=watches[-1].waiting_for,
-                    deadlock=code == DEADLOCK,
-                    committed_before=committed,
-                )
-            else:
-                error = failures.explain(
-                    failure,
-                    plan.name,
-                    connection=self.connection,
-                    limits=self.limits,
-                    committed_before=committed,
-                )
-            recorder.record_failure(self.connection, entry, str(error))
-            return error
-
         try:
-            self.retry.run(attempt, what=f"Migration {plan.name}", give_up=give_up, kept=kept)
+            self.retry.run(
+                lambda number: self._attempt(plan, entry, watcher, pid, watches),
+                what=f"Migration {plan.name}",
+                give_up=lambda err, attempts, code: self._gave_up(
+                    plan, entry, watches[-1], err, attempts, code
+                ),
+                kept=self._kept,
+            )
         except Exception:
             raise
         except BaseException:  # an interrupt: never retried, recorded as such
             recorder.record_failure(self.connection, entry, "interrupted")
             raise
+
+    def _attempt(
+        self,
+        plan: StepPlan,
+        entry: recorder.Entry,
+        watcher: Connection | None,
+        pid: int,
+        watches: list[BlockerWatch],
+    ) -> None:
+        """Run the step once; on failure roll back, then raise what it failed with."""
+        entry.restart()
+        self.progress.begin_step()
+        failure: BaseException | None = None
+        marker = (
+            archive.downgrade_of(plan.revision) if plan.archive_drops else contextlib.nullcontext()
+        )
+        notes = assured.collecting()  # safety_assured reasons, for this step's row
+        with BlockerWatch(watcher, pid, plan.watch_interval) as watch, marker, notes:
+            watches.append(watch)
+            try:
+                with self.context.begin_transaction():
+                    self.context.run_migrations()
+            except BaseException as err:
+                failure = err
+                self._roll_back()
+        if failure is not None:
+            raise failure
+
+    def _kept(self) -> str:
+        """What a retry leaves committed (a house op that committed before failing)."""
+        committed = commits.committed_before(self.migration_context)
+        return f" (work before {committed} stays committed)" if committed else ""
+
+    def _gave_up(
+        self,
+        plan: StepPlan,
+        entry: recorder.Entry,
+        watch: BlockerWatch,
+        failure: Exception,
+        attempts: int,
+        code: str | None,
+    ) -> Exception:
+        """Explain the step's last failure and record it in the history."""
+        committed = commits.committed_before(self.migration_context)
+        error: Exception
+        if retryable(code):
+            error = failures.table_busy(
+                plan.name,
+                attempts=attempts,
+                limits=self.limits,
+                blockers=watch.seen,
+                waiting_for=watch.waiting_for,
+                deadlock=code == DEADLOCK,
+                committed_before=committed,
+            )
+        else:
+            error = failures.explain(
+                failure,
+                plan.name,
+                connection=self.connection,
+                limits=self.limits,
+                committed_before=committed,
+            )
+        recorder.record_failure(self.connection, entry, str(error))
+        return error
 
     def _applied(self, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
         """Alembic's on_version_apply: still inside the step's transaction."""
