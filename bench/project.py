@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.config import ROOT
+from conventions.project.layout import layout
 
 PLAIN_ENV = '''\
 """The env.py ``alembic init`` writes, reading the URL from DATABASE_URL."""
@@ -111,10 +112,13 @@ def house_project(dest: Path, *, versions: Path | None = None) -> Path:
         "prepend_sys_path = %(here)s", f"prepend_sys_path = %(here)s{os.pathsep}{ROOT}", 1
     )
     (dest / "alembic.ini").write_text(ini_text)
-    (dest / "alembic").mkdir(exist_ok=True)
+    # Same layout as the house project's, wherever its alembic.ini puts the scripts.
+    source = layout(ROOT)
+    scripts = dest / source.script_location.relative_to(ROOT)
+    scripts.mkdir(parents=True, exist_ok=True)
     for name in ("env.py", "script.py.mako"):
-        shutil.copy(ROOT / "alembic" / name, dest / "alembic" / name)
-    target = dest / "alembic" / "versions"
+        shutil.copy(source.script_location / name, scripts / name)
+    target = dest / source.versions.relative_to(ROOT)
     if versions is None:
         target.mkdir(exist_ok=True)
     elif not target.exists():
@@ -126,7 +130,7 @@ def plain_project(dest: Path, *, versions: Path, version_table: str = "alembic_v
     """Write a plain Alembic project whose revisions live in ``versions``."""
     dest.mkdir(parents=True, exist_ok=True)
     (dest / "env.py").write_text(PLAIN_ENV)
-    shutil.copy(ROOT / "alembic" / "script.py.mako", dest / "script.py.mako")
+    shutil.copy(layout(ROOT).script_location / "script.py.mako", dest / "script.py.mako")
     ini = dest / "alembic.ini"
     ini.write_text(PLAIN_INI.format(versions=versions, version_table=version_table, root=ROOT))
     return ini

@@ -24,6 +24,7 @@ from bench.processes import BIN, child_env, timed
 from bench.results import Headline, Section, Target
 from bench.stats import Spread, duration, ratio, ratio_text
 from conventions import logs
+from conventions.project.layout import layout
 
 NUMBER = 6
 TITLE = "Applying 200 generated revisions"
@@ -53,7 +54,7 @@ def _plain_lines(i: int) -> list[str]:
 
 def _generate(ctx: Context, side: str, count: int) -> Path:
     ini = project.house_project(ctx.work / f"revisions-{side}")
-    versions = ini.parent / "alembic" / "versions"
+    versions = layout(ini.parent).versions
     lines = _helper_lines if side == "helpers" else _plain_lines
     previous = None
     for i in range(count + 1):

@@ -16,6 +16,7 @@ from bench.results import Headline, Section, Target
 from bench.stats import Spread, ratio, ratio_text
 from conventions import logs
 from conventions.harness.scratch import run_cli
+from conventions.project.layout import layout
 
 NUMBER = 5
 TITLE = "No-op migrate at head"
@@ -28,9 +29,7 @@ def run(ctx: Context) -> Section:
         done = run_cli(["alembic", "upgrade", "head"], url=url, cwd=ROOT)
         if done.returncode != 0:
             raise RuntimeError(f"could not migrate the database to head: {done.stderr[-500:]}")
-        plain_ini = project.plain_project(
-            ctx.work / "noop-plain", versions=ROOT / "alembic/versions"
-        )
+        plain_ini = project.plain_project(ctx.work / "noop-plain", versions=layout(ROOT).versions)
         env = child_env(url)
         commands = {
             "make": ["make", "-s", "migrate"],

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -21,15 +20,17 @@ from conventions.db.connect import connected
 from conventions.errors import ArchiveError
 from conventions.result_stream import others_to_stderr
 from conventions.runtime.archive_store import Restored, archives, purge, restore, restore_order
-from conventions.runtime.explain import DEADLOCK, RETRYABLE, sqlstate
-from conventions.runtime.limits import (
-    LOCK_RETRIES,
-    LOCK_TIMEOUT,
-    STATEMENT_TIMEOUT,
-    Limits,
-    pg_duration,
-)
+from conventions.runtime.limits import STATEMENT_TIMEOUT, Limits, pg_duration
 from conventions.runtime.migrator_lock import locked
+from conventions.runtime.retry import (
+    QUERY_CANCELED,
+    RetryLoop,
+    gave_up,
+    longer_waits_hint,
+    retryable,
+)
+
+FOREIGN_KEY_VIOLATION = "23503"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -83,12 +84,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _restore(connection: Connection, names: list[str], *, force: bool) -> list[Restored]:
+def _restore(
+    connection: Connection, names: list[str], *, force: bool, retry: RetryLoop | None = None
+) -> list[Restored]:
     """Restore ``names`` in one transaction under the runtime's limits, retrying on locks."""
-    limits = Limits.from_env()
-    attempt = 0
-    while True:
-        attempt += 1
+    loop = retry or RetryLoop(Limits.from_env())
+    limits = loop.limits
+
+    def attempt(number: int) -> list[Restored]:
         try:
             connection.execute(
                 text(
@@ -105,32 +108,20 @@ def _restore(connection: Connection, names: list[str], *, force: bool) -> list[R
             ]
             connection.commit()
             return done
-        except ArchiveError:
+        except BaseException:
             connection.rollback()
             raise
-        except DBAPIError as err:
-            connection.rollback()
-            code = sqlstate(err)
-            if code == "23503":
-                raise _parent_first(err, names) from err
-            if code == "57014" and "statement timeout" not in str(err):
-                raise  # cancelled by someone, not by our limit
-            if code not in RETRYABLE and code != "57014":
-                raise
-            if code in RETRYABLE and attempt <= limits.lock_retries:
-                delay = limits.backoff(attempt)
-                why = (
-                    "deadlocked with another session"
-                    if code == DEADLOCK
-                    else f"could not get a lock within {limits.lock_timeout:g}s"
-                )
-                logs.warn(
-                    f"Restore {why}; rolled back, retrying in {delay:g}s "
-                    f"(attempt {attempt + 1} of {limits.lock_retries + 1})."
-                )
-                time.sleep(delay)
-                continue
-            raise _busy(code, attempt, limits, names) from err
+
+    def give_up(err: Exception, attempts: int, code: str | None) -> BaseException:
+        if not isinstance(err, DBAPIError):
+            return err
+        if code == FOREIGN_KEY_VIOLATION:
+            return _parent_first(err, names)
+        if retryable(code) or (code == QUERY_CANCELED and "statement timeout" in str(err)):
+            return _busy(code, attempts, limits, names)
+        return err  # cancelled by someone else, or not ours to explain
+
+    return loop.run(attempt, what="Restore", give_up=give_up, final=(ArchiveError,))
 
 
 def _parent_first(err: DBAPIError, names: list[str]) -> ArchiveError:
@@ -149,23 +140,20 @@ def _parent_first(err: DBAPIError, names: list[str]) -> ArchiveError:
 
 
 def _busy(code: str | None, attempts: int, limits: Limits, names: list[str]) -> ArchiveError:
-    if code == "57014":
-        what = f"ran longer than statement_timeout ({limits.statement_timeout:g}s)"
+    if code == QUERY_CANCELED:
+        what = (
+            f"ran longer than statement_timeout ({limits.statement_timeout:g}s) in "
+            f"{attempts} attempt(s) and was rolled back;"
+        )
         hints = [f"Raise {STATEMENT_TIMEOUT} for this run (e.g. 4h)."]
     else:
-        failed = (
-            "deadlocked with another session"
-            if code == DEADLOCK
-            else f"could not get its locks within lock_timeout ({limits.lock_timeout:g}s)"
-        )
-        what = f"{failed} in {attempts} attempt(s)"
+        what = f"{gave_up(code, attempts, limits)} It was rolled back;"
         hints = [
-            "A long or 'idle in transaction' session holds the table: let it finish, or run "
-            f"at a quieter time, or allow longer waits: {LOCK_TIMEOUT} "
-            f"(now {limits.lock_timeout:g}s) and {LOCK_RETRIES} (now {limits.lock_retries}).",
+            "A long or 'idle in transaction' session holds the table: let it finish. "
+            + longer_waits_hint(limits),
         ]
     return ArchiveError(
-        f"Restoring {', '.join(names)} {what} and was rolled back; nothing was restored.",
+        f"Restoring {', '.join(names)} {what} nothing was restored.",
         name=names[0] if len(names) == 1 else None,
         hints=hints,
     )

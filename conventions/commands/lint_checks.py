@@ -36,8 +36,8 @@ _HOW_TO_CONFIGURE = (
 
 
 def files(args: argparse.Namespace, config: LintConfig) -> int:
-    from conventions.lint.locations import migration_locations
     from conventions.lint.static import iter_files, lint_paths
+    from conventions.project.layout import migration_locations
 
     locations = migration_locations(config.root)
     defaults = expand_defaults(config, locations.version_dirs)
@@ -124,7 +124,7 @@ def _some(paths: Sequence[Path], limit: int = 3) -> str:
 
 def manifest(config: LintConfig, *, update: bool) -> int:
     from conventions.lint import manifest as checksums
-    from conventions.lint.locations import migration_locations
+    from conventions.project.layout import migration_locations
 
     locations = migration_locations(config.root)
     dirs = [d for d in locations.version_dirs if d.is_dir()]
@@ -197,7 +197,7 @@ def squawk(args: argparse.Namespace, config: LintConfig) -> int:
         if not only:
             return 0  # a hook run on files that are not revisions
     elif not squawk_check.revision_files(config.root):
-        from conventions.lint.locations import migration_locations
+        from conventions.project.layout import migration_locations
 
         locations = migration_locations(config.root)
         return usage_error(

@@ -17,10 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from psycopg2 import extensions, sql
-from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Engine
-from sqlalchemy.pool import NullPool
 
+from conventions.db.connect import open_engine
 from conventions.db.settings import database_url
 from conventions.harness.project import Project
 from conventions.harness.scratch import connect
@@ -146,7 +145,7 @@ class ScratchServer:
 
 def engine_for(url: URL) -> Engine:
     """Return an engine for a scratch database (no pool, no fsync wait)."""
-    return create_engine(url, poolclass=NullPool, connect_args={"options": FAST_OPTIONS})
+    return open_engine(url, application=None, options=FAST_OPTIONS)
 
 
 def setup_seconds(

@@ -21,13 +21,14 @@ from fnmatch import fnmatchcase
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from conventions.history.schema import BOOKKEEPING_SCHEMAS, BOOKKEEPING_TABLES
+
 #: fnmatch patterns: a bare name is a schema, ``schema.table`` a table (and all it owns).
-#: The runtime's own schemas (``conventions.history.records.BOOKKEEPING_SCHEMAS``) come first.
+#: The bookkeeping (``conventions.history.schema``) changes on every step by design: the
+#: runtime's own schemas, then Alembic's version table and a history table in any schema.
 IGNORED: tuple[str, ...] = (
-    "migration_meta",  # the runtime's history, lock and archive index: grows on every step
-    "migration_archive",  # where a downgrade keeps the data it drops (the archive rule)
-    "*.alembic_version",  # Alembic's bookkeeping: it changes on every step by design
-    "*.migration_history",  # a history table kept beside the application's tables
+    *BOOKKEEPING_SCHEMAS,
+    *(f"*.{table}" for table in BOOKKEEPING_TABLES),
 )
 
 _USER_SCHEMA = (

@@ -19,15 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from conventions.history.checksums import file_checksum
-
-SCHEMA = "migration_meta"
-HISTORY_TABLE = "history"
-QUALIFIED = f"{SCHEMA}.{HISTORY_TABLE}"
-ARCHIVE_SCHEMA = "migration_archive"
-ARCHIVE_INDEX = f"{SCHEMA}.archives"
-# Schemas the runtime owns; drift checks, "tables without a primary key" and catalog
-# snapshots leave them out.
-BOOKKEEPING_SCHEMAS = (SCHEMA, ARCHIVE_SCHEMA)
+from conventions.history.schema import HISTORY as QUALIFIED
 
 # Directions whose row vouches for the file as it was when it ran.
 _VOUCHING = ("upgrade", "stamp", "repair", "baseline")

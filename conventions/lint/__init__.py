@@ -7,8 +7,8 @@ per file; :func:`conventions.lint.static.lint_paths` is what the benchmark times
 ``metadata`` (``--models``), ``manifest`` (checksums of applied migrations),
 ``squawk`` (``--squawk``), ``report`` (findings, noqa, output format), ``config``
 (``[tool.conventions.lint]``: paths, select/ignore, per-file ignores), ``baseline``
-(legacy findings accepted once), ``locations`` (migration directories from
-alembic.ini), ``locate`` (metadata holders found by type, never evaluating a proxy).
+(legacy findings accepted once), ``locate`` (metadata holders found by type, never
+evaluating a proxy). The migration directories come from ``conventions.project.layout``.
 The CLI is ``conventions.commands.lint`` (arguments) and
 ``conventions.commands.lint_checks`` (the four checks). Nothing here touches a
 database.

@@ -2,7 +2,7 @@
 
 Squawk already knows ~40 PostgreSQL locking hazards; this module only feeds it.
 Every revision file in the directories alembic.ini names (``script_location``,
-``version_locations``; :mod:`conventions.lint.locations`) has its ``upgrade()``
+``version_locations``; ``conventions.project.layout``) has its ``upgrade()``
 rendered offline as ``alembic upgrade PARENT:REVISION --sql`` would (no database:
 offline mode needs only the dialect) but without the project's env.py, which may
 need a running app. Squawk reads all of them in one run with the committed
@@ -80,7 +80,7 @@ class Skipped:
 
 def revision_files(root: Path) -> list[Path]:
     """Every revision file in the project's version directories (alembic.ini's)."""
-    from conventions.lint.locations import migration_locations
+    from conventions.project.layout import migration_locations
 
     files: list[Path] = []
     for directory in migration_locations(root).version_dirs:

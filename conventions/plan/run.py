@@ -57,15 +57,9 @@ def read_target(url: URL) -> sizes.TargetSizes:
     """The target's revision, server version and table sizes, read-only."""
     engine = sizes.read_only_engine(url)
     try:
-        from sqlalchemy.exc import OperationalError
+        from conventions.db.connect import open_connection
 
-        from conventions.db.diagnose import connection_error
-
-        try:
-            connection = engine.connect()
-        except OperationalError as err:
-            raise connection_error(err, engine.url) from None
-        with connection:
+        with open_connection(engine) as connection:
             heads = MigrationContext.configure(connection).get_current_heads()
             version = connection.execute(text("SHOW server_version")).scalar()
             tables = sizes.read_sizes(connection)

@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Connection
-from sqlalchemy.pool import NullPool
 
 from conventions.db import catalog
+from conventions.db.connect import open_engine
 from conventions.errors import ConventionsError
 
 FORMAT = "conventions-plan-stats/1"
@@ -110,14 +109,7 @@ class TargetSizes:
 
 def read_only_engine(url: URL) -> Any:
     """An engine whose sessions cannot write and give up on any lock after 500 ms."""
-    return create_engine(
-        url,
-        poolclass=NullPool,
-        connect_args={
-            "options": READ_ONLY_OPTIONS,
-            "application_name": "conventions plan (read-only)",
-        },
-    )
+    return open_engine(url, application="conventions plan (read-only)", options=READ_ONLY_OPTIONS)
 
 
 def read_sizes(connection: Connection) -> dict[str, Size]:

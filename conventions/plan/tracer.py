@@ -27,6 +27,7 @@ from sqlalchemy.engine import URL, Engine
 
 from conventions.db.sqltext import PROBE
 from conventions.harness.snapshot import IGNORED
+from conventions.history.schema import SCHEMA, is_bookkeeping
 from conventions.plan.locks import mode_name, strength
 from conventions.plan.probe import Probe, Relation, names, probe
 from conventions.plan.watch import LockWatcher, concurrent
@@ -67,10 +68,7 @@ def catalog_only(statement: str) -> bool:
 
 def _bookkeeping_name(name: str) -> bool:
     parts = name.replace('"', "").lower().split(".")
-    return parts[-1] in ("alembic_version", "migration_history") or parts[0] in (
-        "migration_meta",
-        "migration_archive",
-    )
+    return is_bookkeeping(parts[0], parts[-1])
 
 
 @dataclass
@@ -101,7 +99,7 @@ class Traced:
         touched = [lock.relation for lock in self.locks] + self.rewritten + self.scanned
         if touched:
             return all(ignored(rel) for rel in touched)
-        if "migration_meta" in self.sql:
+        if SCHEMA in self.sql:
             return True
         return self.sql.lstrip().upper().startswith(_QUIET)
 

@@ -115,3 +115,47 @@ def _resolve(root: Path, item: str) -> Path:
     # Alembic reads a relative location from the working directory; the tools run
     # from the project root, and read it from there wherever they are started.
     return path if path.is_absolute() else root / path
+
+
+FLASK_MIGRATE_DIR = "migrations"
+
+
+@dataclass(frozen=True)
+class Locations:
+    """Where the migrations are, as far as they exist, and what said so (for messages)."""
+
+    script_location: Path | None
+    version_dirs: tuple[Path, ...]
+    source: str  # "alembic.ini", "migrations/alembic.ini", "pyproject.toml [tool.alembic]", ...
+
+
+def migration_locations(root: Path) -> Locations:
+    """Return the project's migration directories without failing when one is missing.
+
+    The read-only tools (lint, squawk, the manifest check) report "no migration
+    directory" in their own words, so this never raises: it is :func:`layout` with
+    the failures turned into empty answers. A ``migrations/env.py`` without any
+    ``alembic.ini`` is Flask-Migrate's layout (it passes the directory in code).
+    """
+    from alembic.util import CommandError
+
+    ini = ini_file(root)
+    if ini is None and not _toml_has_alembic(root / "pyproject.toml"):
+        flask = root / FLASK_MIGRATE_DIR
+        if (flask / "env.py").is_file():
+            return Locations(flask.resolve(), ((flask / "versions").resolve(),), "migrations/")
+        return Locations(None, (), "alembic.ini or migrations/ (neither exists)")
+    source = _shown(ini, root) if ini is not None else "pyproject.toml [tool.alembic]"
+    try:
+        found = layout(root)
+    except CommandError:  # the directory named does not exist
+        named = config(root).get_main_option("script_location")
+        return Locations(Path(named) if named else None, (), source)
+    return Locations(found.script_location, found.version_locations, source)
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)

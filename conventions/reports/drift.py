@@ -16,7 +16,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import NoReferenceError
 
-from conventions.history.records import BOOKKEEPING_SCHEMAS
+from conventions.history.schema import BOOKKEEPING_SCHEMAS
 
 # Extra comparisons beyond Alembic's: each takes (connection, metadata) and returns
 # human-readable differences. Issue 6 plugs the choice-value comparison in here (and

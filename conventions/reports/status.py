@@ -19,7 +19,8 @@ from sqlalchemy.engine import Connection
 from conventions.db import catalog
 from conventions.errors import ForeignKeyTargetMissing
 from conventions.history import records as history
-from conventions.history.records import ARCHIVE_INDEX, BOOKKEEPING_SCHEMAS, HistoryRow
+from conventions.history.records import HistoryRow
+from conventions.history.schema import ARCHIVE_INDEX, BOOKKEEPING_SCHEMAS
 from conventions.reports import drift
 
 _SYSTEM = ("pg_catalog", "information_schema", "pg_toast", *BOOKKEEPING_SCHEMAS)

@@ -31,7 +31,7 @@ from conventions import logs
 from conventions.db import catalog
 from conventions.db.sqltext import clip_bytes, fit_name, ident, numbered, qualified
 from conventions.errors import ArchiveError
-from conventions.history.records import ARCHIVE_INDEX, ARCHIVE_SCHEMA
+from conventions.history.schema import ARCHIVE_INDEX, ARCHIVE_SCHEMA
 from conventions.runtime.recorder import ensure_tables
 
 # How an archive column kept as text records the type it came from.

@@ -24,7 +24,8 @@ from sqlalchemy.engine import Connection
 from conventions.db import catalog
 from conventions.db.sqltext import ident, qualified
 from conventions.errors import ArchiveError
-from conventions.history.records import ARCHIVE_INDEX, ARCHIVE_SCHEMA, exists
+from conventions.history.records import exists
+from conventions.history.schema import ARCHIVE_INDEX, ARCHIVE_SCHEMA
 from conventions.runtime.archive import every_row, find_relation
 
 
@@ -134,9 +135,39 @@ class Restored:
         )
 
 
-def restore(connection: Connection, name: str, *, force: bool = False) -> Restored:
-    """Put an archive's data back where nothing newer was written; say what it did."""
-    archive = find(connection, name)
+@dataclass(frozen=True)
+class RestorePlan:
+    """The statements that restore one archive, decided from the catalog before any write.
+
+    A column archive is an UPDATE of the rows still untouched, then two counts (rows
+    holding newer data, rows matched at all); a table archive is an INSERT of the rows
+    whose key is free, then a count of the archive's rows, and its serial/identity
+    sequences are moved past the restored ids.
+    """
+
+    archive: Archive
+    write: str
+    count_kept: str  # column: rows whose value differs; table: all archived rows
+    count_matched: str | None  # column archives only: rows matched by key at all
+    sequence_columns: tuple[str, ...]  # table archives: columns whose sequences may move
+    mark_restored: str = f"UPDATE {ARCHIVE_INDEX} SET restored_at = now() WHERE archive_table = :n"
+
+
+def plan_restore(
+    archive: Archive,
+    *,
+    types: dict[str, str],
+    archived: list[str],
+    default: str | None,
+    force: bool = False,
+) -> RestorePlan:
+    """Return how to restore ``archive``, or raise ArchiveError saying why it cannot be.
+
+    ``types``: the source table's writable columns now (name -> type, in order);
+    ``archived``: the archive table's columns; ``default``: the source column's default
+    expression when comparing with it is harmless (``_plain_default``).
+    """
+    name = archive.name
     if archive.restored_at is not None and not force:
         raise ArchiveError(
             f"{name} was already restored at {archive.restored_at:%Y-%m-%d %H:%M:%S %Z}; "
@@ -153,7 +184,6 @@ def restore(connection: Connection, name: str, *, force: bool = False) -> Restor
             name=name,
             hints=[f"Purge the entry: python -m conventions archive purge {name}"],
         )
-    types = _column_types(connection, archive.source_schema, archive.source_table)
     present = list(types)
     wanted = [archive.source_column] if archive.source_column else []
     missing = [c for c in [*wanted, *archive.key_columns] if c not in present]
@@ -168,22 +198,6 @@ def restore(connection: Connection, name: str, *, force: bool = False) -> Restor
                 f"{'column' if archive.source_column else 'table'} exists again, then restore.",
             ],
         )
-    relation = find_relation(connection, archive.source_schema, archive.source_table)
-    assert relation is not None  # its columns were just read
-    with every_row(connection, relation, restoring=True):
-        written, kept = _write_back(connection, archive, types, present)
-    connection.execute(
-        text(f"UPDATE {ARCHIVE_INDEX} SET restored_at = now() WHERE archive_table = :n"),
-        {"n": name},
-    )
-    return Restored(archive, written, kept)
-
-
-def _write_back(
-    connection: Connection, archive: Archive, types: dict[str, str], present: list[str]
-) -> tuple[int, int]:
-    """Write the archive's values or rows back; return (written, kept newer)."""
-    name = archive.name
     source = qualified(archive.source_table, archive.source_schema)
     stored = qualified(name, ARCHIVE_SCHEMA)
     if archive.source_column:
@@ -202,39 +216,59 @@ def _write_back(
         )
         value = f"CAST(a.{column} AS {types[archive.source_column]})"
         differs = f"t.{column} IS DISTINCT FROM {value}"
-        default = _plain_default(connection, source, archive.source_column)
         untouched = f"t.{column} IS NULL" + (f" OR t.{column} = ({default})" if default else "")
-        written = connection.execute(
-            text(
-                f"UPDATE {source} AS t SET {column} = {value} FROM {stored} AS a"
-                f" WHERE {match} AND {differs} AND COALESCE({untouched}, false)"
-            )
-        ).rowcount
-        kept = connection.execute(
-            text(
-                f"SELECT count(*) FROM {source} AS t JOIN {stored} AS a ON {match} WHERE {differs}"
-            )
-        ).scalar()
-        matched = connection.execute(
-            text(f"SELECT count(*) FROM {source} AS t JOIN {stored} AS a ON {match}")
-        ).scalar()
-        if not written and not matched:
-            raise _nothing_matched(archive)
-    else:
-        archived = _columns(connection, ARCHIVE_SCHEMA, name)
-        common = [c for c in present if c in archived]
-        into = ", ".join(ident(c) for c in common)
-        values = ", ".join(f"CAST({ident(c)} AS {types[c]})" for c in common)
-        written = connection.execute(
-            text(
-                f"INSERT INTO {source} ({into}) OVERRIDING SYSTEM VALUE"
-                f" SELECT {values} FROM {stored} ON CONFLICT DO NOTHING"
-            )
-        ).rowcount
-        total = connection.execute(text(f"SELECT count(*) FROM {stored}")).scalar()
-        kept = int(total or 0) - int(written)
-        _advance_sequences(connection, archive, present)
-    return int(written), int(kept or 0)
+        return RestorePlan(
+            archive,
+            write=f"UPDATE {source} AS t SET {column} = {value} FROM {stored} AS a"
+            f" WHERE {match} AND {differs} AND COALESCE({untouched}, false)",
+            count_kept=f"SELECT count(*) FROM {source} AS t JOIN {stored} AS a ON {match}"
+            f" WHERE {differs}",
+            count_matched=f"SELECT count(*) FROM {source} AS t JOIN {stored} AS a ON {match}",
+            sequence_columns=(),
+        )
+    common = [c for c in present if c in archived]
+    into = ", ".join(ident(c) for c in common)
+    values = ", ".join(f"CAST({ident(c)} AS {types[c]})" for c in common)
+    return RestorePlan(
+        archive,
+        write=f"INSERT INTO {source} ({into}) OVERRIDING SYSTEM VALUE"
+        f" SELECT {values} FROM {stored} ON CONFLICT DO NOTHING",
+        count_kept=f"SELECT count(*) FROM {stored}",
+        count_matched=None,
+        sequence_columns=tuple(present),
+    )
+
+
+def restore(connection: Connection, name: str, *, force: bool = False) -> Restored:
+    """Put an archive's data back where nothing newer was written; say what it did."""
+    archive = find(connection, name)
+    types = _column_types(connection, archive.source_schema, archive.source_table)
+    column = archive.source_column
+    source = qualified(archive.source_table, archive.source_schema)
+    plan = plan_restore(
+        archive,
+        types=types,
+        archived=[] if column else _columns(connection, ARCHIVE_SCHEMA, name),
+        default=_plain_default(connection, source, column) if column and types else None,
+        force=force,
+    )
+    relation = find_relation(connection, archive.source_schema, archive.source_table)
+    assert relation is not None  # its columns were just read
+    # Under the archive's own guard: a row-level security policy would hide rows from
+    # the UPDATE and refuse the INSERT of other tenants' rows.
+    with every_row(connection, relation, restoring=True):
+        written = int(connection.execute(text(plan.write)).rowcount)
+        counted = int(connection.execute(text(plan.count_kept)).scalar() or 0)
+        if plan.count_matched is not None:
+            kept = counted
+            matched = connection.execute(text(plan.count_matched)).scalar()
+            if not written and not matched:
+                raise _nothing_matched(archive)
+        else:
+            kept = counted - written
+            _advance_sequences(connection, archive, plan.sequence_columns)
+    connection.execute(text(plan.mark_restored), {"n": name})
+    return Restored(archive, written, kept)
 
 
 def _nothing_matched(archive: Archive) -> ArchiveError:
@@ -299,7 +333,7 @@ def _plain_default(connection: Connection, source: str, column: str) -> str | No
     return str(expression).replace(":", "\\:")
 
 
-def _advance_sequences(connection: Connection, archive: Archive, columns: list[str]) -> None:
+def _advance_sequences(connection: Connection, archive: Archive, columns: tuple[str, ...]) -> None:
     """Move serial/identity sequences past restored ids, so new inserts do not collide."""
     source = qualified(archive.source_table, archive.source_schema)
     for column in columns:

@@ -28,11 +28,12 @@ from conventions import logs
 from conventions.db import catalog
 from conventions.db.sqltext import ident, qualified
 from conventions.errors import BackfillFailed
-from conventions.history.records import SCHEMA
+from conventions.history.schema import BACKFILLS, SCHEMA
 from conventions.runtime.limits import Limits
+from conventions.runtime.retry import RetryLoop
 from conventions.runtime.safety_checks import sql_of
 
-STATE = f"{SCHEMA}.backfills"
+STATE = BACKFILLS
 _STATE_DDL = (
     f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
     f"""CREATE TABLE IF NOT EXISTS {STATE} (
@@ -49,7 +50,6 @@ _STATE_DDL = (
         CONSTRAINT pk_backfills PRIMARY KEY (key)
     )""",
 )
-_LOCK_NOT_AVAILABLE = "55P03"
 _PROGRESS_EVERY = 5.0
 
 
@@ -270,21 +270,16 @@ class Backfiller:
         return int(self.conn.exec_driver_sql(statement, params).scalar() or 0)
 
     def _with_retries(self, position: list[str] | None, upper: list[str] | None) -> int:
-        attempt = 0
-        while True:
-            try:
-                return self._batch(position, upper)
-            except DBAPIError as err:
-                code = getattr(err.orig, "pgcode", None)
-                attempt += 1
-                if code != _LOCK_NOT_AVAILABLE or attempt > self.limits.lock_retries:
-                    raise
-                delay = self.limits.backoff(attempt)
-                logs.warn(
-                    f"backfill {self.plan.table}: a batch waited longer than lock_timeout "
-                    f"for row locks; retrying in {delay:g}s (attempt {attempt + 1})"
-                )
-                self.sleep(delay)
+        """Run one batch, retried like a migration step when it cannot get its row locks.
+
+        The connection is in autocommit: a failed batch statement was rolled back whole
+        by the server, so trying it again is safe.
+        """
+        return RetryLoop(self.limits, sleep=self.sleep).run(
+            lambda number: self._batch(position, upper),
+            what=f"backfill {self.plan.table}: a batch",
+            give_up=lambda err, attempts, code: err,  # run() explains it as BackfillFailed
+        )
 
     def run(self) -> int:
         """Run to the end; return the rows updated by this run."""

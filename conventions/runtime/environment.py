@@ -19,12 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alembic.runtime.environment import EnvironmentContext
-from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import NoReferenceError, OperationalError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.exc import NoReferenceError
 
-from conventions.db.diagnose import connection_error
+from conventions.db.connect import open_connection, open_engine
 from conventions.errors import UnsupportedCommand
 from conventions.runtime import (
     archive,
@@ -160,7 +158,7 @@ def _run_online(context: EnvironmentContext, options: dict[str, Any]) -> None:
             _plain(context, given, options)
             return
         # The migrator lock needs a session of its own, never one from the caller's pool.
-        engine = create_engine(given.engine.url, poolclass=NullPool, **_naming(given, direction))
+        engine = open_engine(given.engine.url, application=_application(direction))
         try:
             _migrate(context, given, engine, options)
         finally:
@@ -173,12 +171,8 @@ def _run_online(context: EnvironmentContext, options: dict[str, Any]) -> None:
         url = project_url(project_root(), handed=_handed(context), config_url=_ini_url(context))
     _set_url(context, url)
     postgres = url.get_backend_name() == "postgresql"
-    naming = _naming(url, direction) if postgres else {}
-    engine = create_engine(url, poolclass=NullPool, **naming)
-    try:
-        connection = engine.connect()
-    except OperationalError as err:
-        raise connection_error(err, engine.url) from None
+    engine = open_engine(url, application=_application(direction) if postgres else None)
+    connection = open_connection(engine)
     try:
         if postgres:
             _migrate(context, connection, engine, options)
@@ -206,17 +200,13 @@ def _plain(context: EnvironmentContext, connection: Connection, options: dict[st
         connection.commit()
 
 
-def _naming(source: Any, direction: str) -> dict[str, Any]:
-    """Set application_name (unless the URL does) so pg_stat_activity says who we are."""
-    if isinstance(source, Connection):
-        url = source.engine.url
-    else:
-        url = source if isinstance(source, URL) else make_url(source)
-    if "application_name" in url.query or not direction or direction in READ_ONLY:
-        return {}
+def _application(direction: str) -> str | None:
+    """Name a changing command's sessions so pg_stat_activity says who we are."""
+    if not direction or direction in READ_ONLY:
+        return None
     from conventions.runtime.step_runner import application_name
 
-    return {"connect_args": {"application_name": application_name(direction)}}
+    return application_name(direction)
 
 
 def _direction(context: EnvironmentContext) -> str:

@@ -34,26 +34,13 @@ from conventions.errors import (
     TableBusy,
 )
 from conventions.runtime.blockers import Blocker
-from conventions.runtime.limits import LOCK_RETRIES, LOCK_TIMEOUT, STATEMENT_TIMEOUT, Limits
+from conventions.runtime.limits import STATEMENT_TIMEOUT, Limits
+from conventions.runtime.retry import DEADLOCK, gave_up, longer_waits_hint, sqlstate
 
-DEADLOCK = "40P01"  # deadlock_detected
-RETRYABLE = {"55P03", DEADLOCK}  # lock_not_available, deadlock_detected
 _TRACEBACK_HINT = (
     "For the full traceback: alembic --raiseerr upgrade head "
     "(or CONVENTIONS_TRACEBACK=1 with the command you ran)."
 )
-
-
-def sqlstate(err: BaseException) -> str | None:
-    """Return the PostgreSQL SQLSTATE behind ``err`` or anything it was raised from."""
-    seen: BaseException | None = err
-    while seen is not None:
-        orig = seen.orig if isinstance(seen, DBAPIError) else seen
-        code = getattr(orig, "pgcode", None)
-        if code:
-            return str(code)
-        seen = seen.__cause__ or seen.__context__
-    return None
 
 
 def _dbapi(err: BaseException) -> DBAPIError | None:
@@ -76,11 +63,7 @@ def table_busy(
     committed_before: str | None = None,
 ) -> TableBusy:
     target = f"a lock on {waiting_for}" if waiting_for else "a table lock"
-    failed = (
-        "deadlocked with another session (its last attempt was cancelled to break the cycle)"
-        if deadlock
-        else f"could not get {target} within lock_timeout ({limits.lock_timeout:g}s)"
-    )
+    failed = gave_up(DEADLOCK if deadlock else None, attempts, limits, target=target)
     if blockers:
         who = "Blocked by " + "; ".join(b.describe() for b in blockers) + "."
     else:
@@ -93,12 +76,9 @@ def table_busy(
             "'idle in transaction' session): let it finish, or end it with "
             + ", ".join(f"SELECT pg_terminate_backend({pid});" for pid in pids)
         )
-    hints.append(
-        f"Or run at a quieter time, or allow longer waits: {LOCK_TIMEOUT} "
-        f"(now {limits.lock_timeout:g}s) and {LOCK_RETRIES} (now {limits.lock_retries})."
-    )
+    hints.append(longer_waits_hint(limits))
     return TableBusy(
-        f"Migration {name} {failed} in {attempts} attempt(s) with back-off, and gave up.",
+        f"Migration {name} {failed}",
         revision=name,
         attempts=attempts,
         blocking_pids=pids,

@@ -20,7 +20,9 @@ from sqlalchemy.engine import Connection
 
 from conventions import logs
 from conventions.db.redact import redact
-from conventions.history.records import ARCHIVE_INDEX, QUALIFIED, SCHEMA, exists
+from conventions.history.records import exists
+from conventions.history.schema import ARCHIVE_INDEX, SCHEMA
+from conventions.history.schema import HISTORY as QUALIFIED
 
 _DDL = (
     f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",

@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 from alembic.runtime.environment import EnvironmentContext
@@ -34,7 +32,7 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from conventions import assured, logs
+from conventions import assured
 from conventions.db.pooler import pool_mode
 from conventions.db.redact import mask_url as mask
 from conventions.db.server import read_only_reason
@@ -48,14 +46,15 @@ from conventions.errors import (
     UnsupportedCommand,
 )
 from conventions.history import records as history
-from conventions.history.checksums import file_checksum
 from conventions.reports.status import untracked_tables
 from conventions.runtime import archive, commits, recorder
 from conventions.runtime import explain as failures
 from conventions.runtime.blockers import BlockerWatch
 from conventions.runtime.limits import Limits, pg_duration
 from conventions.runtime.migrator_lock import MigratorLock
-from conventions.runtime.progress import Progress, step_name
+from conventions.runtime.progress import Progress
+from conventions.runtime.retry import DEADLOCK, RetryLoop, retryable
+from conventions.runtime.step_plan import StepPlan, plan_step
 
 StepFn = Callable[[Any, Any], Iterable[Any]]
 
@@ -88,6 +87,9 @@ class StepRunner:
         direction: str | None,
         metadata: MetaData | None,
         options: dict[str, Any],
+        limits: Limits | None = None,
+        progress: Progress | None = None,
+        retry: RetryLoop | None = None,
     ) -> None:
         self.context = context
         self.connection = connection
@@ -95,8 +97,9 @@ class StepRunner:
         self.plan_fn = plan_fn
         self.direction = direction
         self.metadata = metadata
-        self.limits = Limits.from_env()
-        self.progress = Progress()
+        self.limits = limits or Limits.from_env()
+        self.progress = progress or Progress()
+        self.retry = retry or RetryLoop(self.limits)
         self.feeder = _OneStepAtATime()
         self.entry: recorder.Entry | None = None
         self.applied: list[str] = []  # steps of this run that committed, for an interrupt
@@ -226,88 +229,114 @@ class StepRunner:
             self.progress.finish(f"Database is up to date ({at}); nothing to apply.")
 
     def _run_step(self, lock: MigratorLock, direction: str) -> None:
-        step = self.feeder.current
-        revision, path = self._subject(step)
-        name = step_name(step)
-        checksum = file_checksum(path) if path and Path(path).is_file() else None
-        self.entry = recorder.Entry(revision, Path(path).name if path else None, direction)
-        self.entry.checksum = checksum if direction != "downgrade" else None
-        # An open Connection always holds its DBAPI connection (None only once invalidated).
+        """Apply the current step in its own transaction, retried by the retry loop."""
+        plan = plan_step(
+            self.feeder.current,
+            self._subject(self.feeder.current),
+            direction=direction,
+            limits=self.limits,
+        )
+        self.entry = entry = recorder.Entry(plan.revision, plan.file_name, plan.direction)
+        entry.checksum = plan.checksum
+        # On a shared connection (behind a pooler) there is no second session to watch
+        # from: blockers go unnamed rather than cost another server connection.
+        watcher = None if lock.shared is not None else lock.connection
         pid = self.connection.connection.dbapi_connection.get_backend_pid()  # type: ignore[union-attr]
-        interval = min(1.0, self.limits.lock_timeout / 3) if self.limits.lock_timeout else 1.0
+        watches: list[BlockerWatch] = []
         commits.forget(self.migration_context)  # kept across retries: a commit stays made
-        attempt = 0
-        while True:
-            attempt += 1
-            self.entry.restart()
-            self.progress.begin_step()
-            failure: BaseException | None = None
-            marker = (
-                archive.downgrade_of(revision)
-                if direction == "downgrade"
-                else contextlib.nullcontext()
+        try:
+            self.retry.run(
+                lambda number: self._attempt(lock, plan, entry, watcher, pid, watches),
+                what=f"Migration {plan.name}",
+                give_up=lambda err, attempts, code: self._gave_up(
+                    plan, entry, watches[-1], err, attempts, code
+                ),
+                kept=self._kept,
+                # Refused before the step's first statement: nothing to record or retry.
+                final=(TransactionPooler,),
             )
-            notes = assured.collecting()  # safety_assured reasons, for this step's row
-            # On a shared connection (behind a pooler) there is no second session to watch
-            # from: blockers go unnamed rather than cost another server connection.
-            watcher = None if lock.shared is not None else lock.connection
-            with BlockerWatch(watcher, pid, interval) as watch, marker, notes:
-                try:
-                    with self.context.begin_transaction():
-                        lock.verify()  # first statement of the step's transaction
-                        self.context.run_migrations()
-                except BaseException as err:
-                    failure = err
-                    self._roll_back()
-            if failure is None:
-                self.applied.append(name)
-                return
-            if isinstance(failure, TransactionPooler):
-                raise failure  # before the step's first statement: nothing to record
-            code = failures.sqlstate(failure)
-            retryable = code in failures.RETRYABLE
-            committed = commits.committed_before(self.migration_context)
-            if retryable and attempt <= self.limits.lock_retries:
-                delay = self.limits.backoff(attempt)
-                kept = f" (work before {committed} stays committed)" if committed else ""
-                logs.warn(
-                    f"{name}: {_retry_reason(code, self.limits)}; rolled back{kept}, retrying in "
-                    f"{delay:g}s (attempt {attempt + 1} of {self.limits.lock_retries + 1})."
-                )
-                time.sleep(delay)
-                continue
-            if isinstance(failure, KeyboardInterrupt):
-                interrupted = MigrationInterrupted(
-                    direction=self.direction or "upgrade",
-                    applied=self.applied,
-                    migration=name,
-                    committed_before=committed,
-                )
-                recorder.record_failure(self.connection, self.entry, interrupted.render())
-                raise interrupted from failure
-            if not isinstance(failure, Exception):
-                recorder.record_failure(self.connection, self.entry, "interrupted")
-                raise failure
-            if retryable:
-                error: Exception = failures.table_busy(
-                    name,
-                    attempts=attempt,
-                    limits=self.limits,
-                    blockers=watch.seen,
-                    waiting_for=watch.waiting_for,
-                    deadlock=code == failures.DEADLOCK,
-                    committed_before=committed,
-                )
-            else:
-                error = failures.explain(
-                    failure,
-                    name,
-                    connection=self.connection,
-                    limits=self.limits,
-                    committed_before=committed,
-                )
-            recorder.record_failure(self.connection, self.entry, str(error))
-            raise error from failure
+        except Exception:
+            raise
+        except KeyboardInterrupt as err:  # never retried; says what it left behind
+            interrupted = MigrationInterrupted(
+                direction=direction,
+                applied=self.applied,
+                migration=plan.name,
+                committed_before=commits.committed_before(self.migration_context),
+            )
+            recorder.record_failure(self.connection, entry, interrupted.render())
+            raise interrupted from err
+        except BaseException:
+            recorder.record_failure(self.connection, entry, "interrupted")
+            raise
+        self.applied.append(plan.name)
+
+    def _attempt(
+        self,
+        lock: MigratorLock,
+        plan: StepPlan,
+        entry: recorder.Entry,
+        watcher: Connection | None,
+        pid: int,
+        watches: list[BlockerWatch],
+    ) -> None:
+        """Run the step once; on failure roll back, then raise what it failed with."""
+        entry.restart()
+        self.progress.begin_step()
+        failure: BaseException | None = None
+        marker = (
+            archive.downgrade_of(plan.revision) if plan.archive_drops else contextlib.nullcontext()
+        )
+        notes = assured.collecting()  # safety_assured reasons, for this step's row
+        with BlockerWatch(watcher, pid, plan.watch_interval) as watch, marker, notes:
+            watches.append(watch)
+            try:
+                with self.context.begin_transaction():
+                    lock.verify()  # first statement of the step's transaction
+                    self.context.run_migrations()
+            except BaseException as err:
+                failure = err
+                self._roll_back()
+        if failure is not None:
+            raise failure
+
+    def _kept(self) -> str:
+        """What a retry leaves committed (a house op that committed before failing)."""
+        committed = commits.committed_before(self.migration_context)
+        return f" (work before {committed} stays committed)" if committed else ""
+
+    def _gave_up(
+        self,
+        plan: StepPlan,
+        entry: recorder.Entry,
+        watch: BlockerWatch,
+        failure: Exception,
+        attempts: int,
+        code: str | None,
+    ) -> Exception:
+        """Explain the step's last failure and record it in the history."""
+        committed = commits.committed_before(self.migration_context)
+        error: Exception
+        if retryable(code):
+            error = failures.table_busy(
+                plan.name,
+                attempts=attempts,
+                limits=self.limits,
+                blockers=watch.seen,
+                waiting_for=watch.waiting_for,
+                deadlock=code == DEADLOCK,
+                committed_before=committed,
+            )
+        else:
+            error = failures.explain(
+                failure,
+                plan.name,
+                connection=self.connection,
+                limits=self.limits,
+                committed_before=committed,
+            )
+        recorder.record_failure(self.connection, entry, str(error))
+        return error
 
     def _applied(self, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
         """Alembic's on_version_apply: still inside the step's transaction."""
@@ -380,16 +409,6 @@ def _kind(step: Any) -> str:
     if isinstance(step, RevisionStep):
         return "upgrade" if step.is_upgrade else "downgrade"
     return type(step).__name__
-
-
-def _retry_reason(code: str | None, limits: Limits) -> str:
-    """Say which retryable failure happened: the fixes differ (wait vs. lock order)."""
-    if code == failures.DEADLOCK:
-        return (
-            "deadlocked with another session (PostgreSQL cancelled this migration's "
-            "statement to break the cycle)"
-        )
-    return f"could not get a lock within {limits.lock_timeout:g}s (another session holds it)"
 
 
 def application_name(direction: str) -> str:
