@@ -9,8 +9,6 @@ revisions. The database is dropped at the end, even after a failure.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import psycopg2
@@ -20,7 +18,6 @@ from sqlalchemy.engine import URL, Engine
 from sqlalchemy.pool import NullPool
 
 from app.models.notification_campaigns import CAMPAIGN_STATUSES, CAMPAIGN_TYPES
-from conventions.harness.scratch import DatabaseFactory
 
 TABLE = "notification_campaigns"
 SEGMENTS = 1000
@@ -48,16 +45,6 @@ def connect(url: URL, *, autocommit: bool = True, name: str = "bench") -> Any:
 
 def engine(url: URL) -> Engine:
     return create_engine(url, poolclass=NullPool)
-
-
-@contextmanager
-def scratch_database(factory: DatabaseFactory, *, prefix: str = "bench") -> Iterator[URL]:
-    """Yield the URL of a new empty database, dropped on the way out."""
-    url = factory.create(prefix=prefix)
-    try:
-        yield url
-    finally:
-        factory.drop(url)
 
 
 def _in(column: str, values: tuple[str, ...]) -> sql.Composable:

@@ -34,9 +34,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, Connection
 
-from conventions.harness.databases import ScratchServer, engine_for
 from conventions.harness.failures import HistoryBroken, RevisionFailsOnHarnessRows
 from conventions.harness.project import Project
+from conventions.harness.scratch import ScratchServer, engine_for
 from conventions.harness.seed_data import Seeder
 from conventions.harness.snapshot import enum_types
 from conventions.harness.steps import upgrade_one
