@@ -15,7 +15,7 @@ import time
 from sqlalchemy.engine import URL
 
 from conventions.harness.project import Project
-from conventions.harness.scratch import FAST_OPTIONS, ScratchServer, engine_for
+from conventions.harness.scratch import FAST_OPTIONS, ScratchServer, connected, engine_for
 
 __all__ = ["FAST_OPTIONS", "ScratchServer", "engine_for", "setup_seconds"]
 
@@ -59,10 +59,6 @@ def setup_seconds(
 def _migrate_to_head(url: URL, project: Project) -> None:
     from conventions.harness.steps import upgrade_one
 
-    engine = engine_for(url)
-    try:
-        with engine.connect() as connection:
-            for revision in project.revisions():
-                upgrade_one(project, connection, revision.revision)
-    finally:
-        engine.dispose()
+    with connected(url) as connection:
+        for revision in project.revisions():
+            upgrade_one(project, connection, revision.revision)

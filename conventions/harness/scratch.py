@@ -29,7 +29,7 @@ import psycopg2
 import psycopg2.extensions
 from psycopg2 import sql
 from sqlalchemy import create_engine
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
 
 from conventions.db.settings import database_url, project_root
@@ -241,6 +241,20 @@ class DatabaseFactory:
 def engine_for(url: URL) -> Engine:
     """Return an engine for a scratch database (no pool, no fsync wait)."""
     return create_engine(url, poolclass=NullPool, connect_args={"options": FAST_OPTIONS})
+
+
+@contextmanager
+def connected(url: URL) -> Iterator[Connection]:
+    """One connection to a scratch database, closed and its engine disposed on the way out.
+
+    Disposing matters: a template database with a session left on it cannot be cloned.
+    """
+    engine = engine_for(url)
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
 
 
 def url_text(url: URL) -> str:
