@@ -89,16 +89,17 @@ class ScratchServer:
     @contextmanager
     def _cursor(self) -> Iterator[psycopg2.extensions.cursor]:
         """A cursor on the admin database, with ``synchronous_commit = off``."""
-        if self._admin is None or self._admin.closed:
-            self._admin = connect(self.admin)
-            with self._admin.cursor() as cur:
+        admin = self._admin
+        if admin is None or admin.closed:
+            admin = self._admin = connect(self.admin)
+            with admin.cursor() as cur:
                 cur.execute("SET synchronous_commit = off")
         try:
-            with self._admin.cursor() as cur:
+            with admin.cursor() as cur:
                 yield cur
         finally:
             if not self.keep_session:
-                self._admin.close()
+                admin.close()
 
     def create(
         self,
