@@ -96,7 +96,7 @@ def _bench(config: BenchConfig, factory: DatabaseFactory) -> int:
         ctx = Context(config, factory, Path(tmp))
         on_table = [m for m in chosen if m.needs_table]
         if on_table:
-            with db.scratch_database(factory) as url:
+            with factory.scratch(prefix="bench") as url:
                 logs.info(f"    filling notification_campaigns with {config.rows:,} rows")
                 fill_s = db.fill(url, config.rows)
                 server = db.server_info(url)

@@ -9,18 +9,15 @@ revisions. The database is dropped at the end, even after a failure.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-import psycopg2
 from psycopg2 import sql
 from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.pool import NullPool
 
 from app.models.notification_campaigns import CAMPAIGN_STATUSES, CAMPAIGN_TYPES
-from conventions.harness.scratch import DatabaseFactory
+from conventions.harness import scratch
 
 TABLE = "notification_campaigns"
 SEGMENTS = 1000
@@ -37,27 +34,12 @@ SETTINGS = (
 
 
 def connect(url: URL, *, autocommit: bool = True, name: str = "bench") -> Any:
-    """Open a psycopg2 connection named ``name`` in pg_stat_activity."""
-    args: dict[str, Any] = url.translate_connect_args(username="user", database="dbname")
-    args.update({k: v for k, v in url.query.items() if k in ("host", "port", "sslmode")})
-    args["application_name"] = name
-    conn = psycopg2.connect(**args)
-    conn.autocommit = autocommit
-    return conn
+    """Open a psycopg2 connection named ``name`` in pg_stat_activity (the lock watcher's key)."""
+    return scratch.connect(url, autocommit=autocommit, application=name)
 
 
 def engine(url: URL) -> Engine:
     return create_engine(url, poolclass=NullPool)
-
-
-@contextmanager
-def scratch_database(factory: DatabaseFactory, *, prefix: str = "bench") -> Iterator[URL]:
-    """Yield the URL of a new empty database, dropped on the way out."""
-    url = factory.create(prefix=prefix)
-    try:
-        yield url
-    finally:
-        factory.drop(url)
 
 
 def _in(column: str, values: tuple[str, ...]) -> sql.Composable:

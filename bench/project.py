@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.config import ROOT
+from conventions.harness.alembic_ini import logging_sections
 from conventions.project.layout import layout
 
 PLAIN_ENV = '''\
@@ -67,38 +68,6 @@ path_separator = os
 prepend_sys_path = {root}
 version_table = {version_table}
 
-[loggers]
-keys = root,sqlalchemy,alembic
-
-[handlers]
-keys = console
-
-[formatters]
-keys = generic
-
-[logger_root]
-level = WARNING
-handlers = console
-qualname =
-
-[logger_sqlalchemy]
-level = WARNING
-handlers =
-qualname = sqlalchemy.engine
-
-[logger_alembic]
-level = INFO
-handlers =
-qualname = alembic
-
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-level = NOTSET
-formatter = generic
-
-[formatter_generic]
-format = %(levelname)-5s [%(name)s] %(message)s
 """
 
 
@@ -132,7 +101,10 @@ def plain_project(dest: Path, *, versions: Path, version_table: str = "alembic_v
     (dest / "env.py").write_text(PLAIN_ENV)
     shutil.copy(layout(ROOT).script_location / "script.py.mako", dest / "script.py.mako")
     ini = dest / "alembic.ini"
-    ini.write_text(PLAIN_INI.format(versions=versions, version_table=version_table, root=ROOT))
+    ini.write_text(
+        PLAIN_INI.format(versions=versions, version_table=version_table, root=ROOT)
+        + logging_sections("stderr")
+    )
     return ini
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from conventions.harness.alembic_ini import logging_sections
+
 FILES: dict[str, str] = {
     "pyproject.toml": """
         [project]
@@ -25,7 +27,8 @@ FILES: dict[str, str] = {
     "README.md": """
         # shopfront
     """,
-    "alembic.ini": """
+    # The app talks on stdout while it starts; so does Alembic's log here.
+    "alembic.ini": textwrap.dedent("""
         [alembic]
         script_location = %(here)s/migrations
         version_locations = %(here)s/migrations/legacy %(here)s/migrations/versions
@@ -35,39 +38,8 @@ FILES: dict[str, str] = {
         # `alembic init`'s placeholder: env.py sets the URL from the app's config.
         sqlalchemy.url = driver://user:pass@localhost/dbname
 
-        [loggers]
-        keys = root,sqlalchemy,alembic
-
-        [handlers]
-        keys = console
-
-        [formatters]
-        keys = generic
-
-        [logger_root]
-        level = WARNING
-        handlers = console
-        qualname =
-
-        [logger_sqlalchemy]
-        level = WARNING
-        handlers =
-        qualname = sqlalchemy.engine
-
-        [logger_alembic]
-        level = INFO
-        handlers =
-        qualname = alembic
-
-        [handler_console]
-        class = StreamHandler
-        args = (sys.stdout,)
-        level = NOTSET
-        formatter = generic
-
-        [formatter_generic]
-        format = %(levelname)-5.5s [%(name)s] %(message)s
-    """,
+    """)
+    + logging_sections("stdout"),
     "shopfront/__init__.py": """
         import os
 

@@ -52,6 +52,13 @@ def _run(args: list[str]) -> None:
         raise RuntimeError(f"{args[0]} failed: {done.stdout}{done.stderr}")
 
 
+def _local_url(port: int, database: str, user: str) -> URL:
+    """A URL for a server (PostgreSQL or PgBouncer) this module started on localhost."""
+    return URL.create(
+        "postgresql+psycopg2", username=user, host="127.0.0.1", port=port, database=database
+    )
+
+
 @dataclass
 class Cluster:
     bin: Path
@@ -59,13 +66,7 @@ class Cluster:
     port: int
 
     def url(self, database: str = "postgres", *, user: str = "postgres") -> URL:
-        return URL.create(
-            "postgresql+psycopg2",
-            username=user,
-            host="127.0.0.1",
-            port=self.port,
-            database=database,
-        )
+        return _local_url(self.port, database, user)
 
     def start(self, *options: str) -> None:
         opts = f"-h 127.0.0.1 -p {self.port} -k {self.data.parent} " + " ".join(options)
@@ -143,13 +144,7 @@ class Bouncer:
     pid: int
 
     def url(self, database: str, *, user: str = "postgres") -> URL:
-        return URL.create(
-            "postgresql+psycopg2",
-            username=user,
-            host="127.0.0.1",
-            port=self.port,
-            database=database,
-        )
+        return _local_url(self.port, database, user)
 
 
 @contextmanager

@@ -36,6 +36,19 @@ def _init(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_cli(["-m", "conventions", "init", *args], url=None, cwd=project)
 
 
+def _migrate(project: Path, url: URL) -> subprocess.CompletedProcess[str]:
+    """``conventions migrate`` with the URL in the app's own variable."""
+    return run_cli(["-m", "conventions", "migrate"], url=None, cwd=project, env=_app_env(url))
+
+
+def _adopt_and_migrate(project: Path, url: URL) -> dict[str, str]:
+    """Adopt ``project`` and migrate it to head; return the app's environment for more."""
+    assert _init(project, "--yes").returncode == 0
+    up = _migrate(project, url)
+    assert up.returncode == 0, up.stdout + up.stderr
+    return _app_env(url)
+
+
 def _snapshot(project: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(project)): p.read_bytes()
@@ -113,10 +126,7 @@ def test_init_outside_an_alembic_project_is_a_usage_error(tmp_path: Path) -> Non
 def test_adopted_project_migrates_on_its_own_url_and_status_json_is_json_only(
     foreign: Path, fresh_db: URL
 ) -> None:
-    assert _init(foreign, "--yes").returncode == 0
-    env = _app_env(fresh_db)
-    up = run_cli(["-m", "conventions", "migrate"], url=None, cwd=foreign, env=env)
-    assert up.returncode == 0, up.stdout + up.stderr
+    env = _adopt_and_migrate(foreign, fresh_db)
     # Through the runtime: history recorded, every revision of both version locations.
     applied = rows(fresh_db, "SELECT revision FROM migration_meta.history ORDER BY started_at")
     assert [r for (r,) in applied] == [
@@ -148,9 +158,7 @@ def test_adopted_project_migrates_on_its_own_url_and_status_json_is_json_only(
 def test_status_drift_renders_server_defaults_as_sql_and_unnamed_keys_by_columns(
     foreign: Path, fresh_db: URL
 ) -> None:
-    assert _init(foreign, "--yes").returncode == 0
-    env = _app_env(fresh_db)
-    assert run_cli(["-m", "conventions", "migrate"], url=None, cwd=foreign, env=env).returncode == 0
+    env = _adopt_and_migrate(foreign, fresh_db)
     models = foreign / "shopfront" / "models.py"
     text = models.read_text(encoding="utf-8")
     text = text.replace('server_default=sa.text("0")', 'server_default=sa.text("1")')
@@ -171,9 +179,7 @@ def test_status_drift_renders_server_defaults_as_sql_and_unnamed_keys_by_columns
 def test_autogenerate_on_a_legacy_history_writes_their_file_name_and_refuses_only_new_enums(
     foreign: Path, fresh_db: URL
 ) -> None:
-    assert _init(foreign, "--yes").returncode == 0
-    env = _app_env(fresh_db)
-    assert run_cli(["-m", "conventions", "migrate"], url=None, cwd=foreign, env=env).returncode == 0
+    env = _adopt_and_migrate(foreign, fresh_db)
     models = foreign / "shopfront" / "models.py"
     base = models.read_text(encoding="utf-8")
     models.write_text(
@@ -256,9 +262,7 @@ def test_a_bad_lock_setting_in_pyproject_is_named_and_nothing_runs(
     assert _init(foreign, "--yes").returncode == 0
     with (foreign / "pyproject.toml").open("a", encoding="utf-8") as f:
         f.write('\n[tool.conventions.lock]\nlock_timeout = "soon"\n')
-    result = run_cli(
-        ["-m", "conventions", "migrate"], url=None, cwd=foreign, env=_app_env(fresh_db)
-    )
+    result = _migrate(foreign, fresh_db)
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "lock.lock_timeout" in output and "soon" in output
@@ -281,9 +285,7 @@ def test_an_error_in_the_projects_code_names_its_module_and_line(
         )
         + 1
     )
-    result = run_cli(
-        ["-m", "conventions", "migrate"], url=None, cwd=foreign, env=_app_env(fresh_db)
-    )
+    result = _migrate(foreign, fresh_db)
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert (

@@ -180,6 +180,36 @@ def test_a_trial_records_the_writer_around_the_operation_and_reports_it(
     assert (config.raw_dir / "results.json").is_file()
 
 
+def test_a_house_op_against_the_naive_statement_is_one_section_and_the_table_is_put_back(
+    small_table, tmp_path, db_factory: DatabaseFactory
+):
+    """The shape most DDL measurements share (bench.versus), run once on a small table."""
+    from bench.scenarios import not_null
+
+    ctx = Context(_config(tmp_path), db_factory, tmp_path / "work")
+    with Writer(small_table, tmp_path / "writer.bin", rows=ROWS, rate=200) as writer:
+        ctx.url, ctx.writer = small_table, writer
+        section = not_null.run(ctx)
+
+    assert section.key == "9-set-not-null"
+    assert [row[0].split(":")[0] for row in section.rows] == ["**ours**", "naive"]
+    assert [row[-1] for row in section.rows] == ["1", "1"]  # one run each, none failed
+    assert [t.promise.split(" ≤ ")[0] for t in section.targets] == [
+        "writer's worst statement during `op.set_not_null`"
+    ]
+    assert [h.what for h in section.headlines] == ["set NOT NULL: writer's worst statement"]
+    engine = db.engine(small_table)
+    try:
+        with engine.connect() as conn:
+            nullable = conn.exec_driver_sql(
+                "SELECT is_nullable FROM information_schema.columns"
+                f" WHERE table_name = '{db.TABLE}' AND column_name = '{not_null.COLUMN}'"
+            ).scalar()
+    finally:
+        engine.dispose()
+    assert nullable == "YES"  # the reset ran after the last trial
+
+
 def test_readme_block_is_replaced_between_markers_only(tmp_path):
     readme = tmp_path / "README.md"
     before = f"# x\n\n## Benchmarks\n\n{report.README_START}\nold\n{report.README_END}\n\n## y\n"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from conventions.harness.scratch import child_env
+from conventions.harness.scratch import run_cli
 from conventions.lazy_ops import HOUSE_OPS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,14 +36,7 @@ def loaded_after(code: str, *, url: URL | str | None = None) -> list[str]:
         print(_json.dumps(sorted(m for m in _sys.modules if m.startswith("conventions"))))
         """
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=child_env(url),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_cli(["-c", script], url=url, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 

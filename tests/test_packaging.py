@@ -7,15 +7,13 @@ our sample ``app`` (it would shadow theirs) nor, unless asked, 41 MB of server b
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 from setuptools import find_namespace_packages
 from sqlalchemy.engine import URL
 
-from conventions.harness.scratch import child_env, run_cli
+from conventions.harness.scratch import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
@@ -31,14 +29,9 @@ def test_the_wheel_ships_the_conventions_packages_and_nothing_else() -> None:
 
 
 def test_the_sample_app_is_not_installed(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", "import importlib.util as u; print(u.find_spec('app'))"],
-        cwd=tmp_path,
-        env=child_env(None),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    probe = "import importlib.util as u; print(u.find_spec('app'))"
+    done = run_cli(["-c", probe], url=None, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "None"
 
 
@@ -121,14 +114,7 @@ def test_without_the_server_extra_no_database_url_is_a_house_error(project_copy:
         "from conventions.cli import main\n"
         "raise SystemExit(main(['status']))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=project_copy,
-        env=child_env(None),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_cli(["-c", script], url=None, cwd=project_copy)
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
     assert (

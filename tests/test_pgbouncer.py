@@ -9,6 +9,8 @@ connection per migrator, so concurrent migrators take turns instead of wedging.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,6 +39,15 @@ def _pending(project: Path) -> None:
     )
 
 
+@contextmanager
+def _pooled(direct: URL, *, mode: str, pool_size: int = 2) -> Iterator[URL]:
+    """``direct``'s database through a real PgBouncer in ``mode``, for the block."""
+    with servers.pgbouncer(
+        direct, mode=mode, pool_size=pool_size, databases=(str(direct.database),)
+    ) as pool:
+        yield pool.url(str(direct.database))
+
+
 def _pool_settings(url: URL) -> tuple[str, str]:
     """lock_timeout and statement_timeout as another client of the pool sees them."""
     conn = connect(url)
@@ -63,15 +74,10 @@ def _advisory_locks(direct: URL) -> int:
     )
 
 
-def test_a_transaction_pooler_is_refused_before_any_ddl(
-    project_copy: Path, seeded_db: URL, db_factory: DatabaseFactory
-) -> None:
+def test_a_transaction_pooler_is_refused_before_any_ddl(project_copy: Path, seeded_db: URL) -> None:
     _pending(project_copy)
     before = history(seeded_db)
-    with servers.pgbouncer(
-        db_factory.base, mode="transaction", databases=(seeded_db.database,)
-    ) as pool:
-        pooled = pool.url(str(seeded_db.database))
+    with _pooled(seeded_db, mode="transaction") as pooled:
         for argv in (MIGRATE, ["alembic", "upgrade", "head"]):
             done = run_cli(argv, url=pooled, cwd=project_copy)
             output = done.stdout + done.stderr
@@ -91,13 +97,10 @@ def test_a_transaction_pooler_is_refused_before_any_ddl(
 
 
 def test_eight_migrators_on_a_transaction_pooler_are_all_refused(
-    project_copy: Path, seeded_db: URL, db_factory: DatabaseFactory
+    project_copy: Path, seeded_db: URL
 ) -> None:
     _pending(project_copy)
-    with servers.pgbouncer(
-        db_factory.base, mode="transaction", pool_size=4, databases=(seeded_db.database,)
-    ) as pool:
-        pooled = pool.url(str(seeded_db.database))
+    with _pooled(seeded_db, mode="transaction", pool_size=4) as pooled:
         procs = [spawn(MIGRATE, url=pooled, cwd=project_copy) for _ in range(8)]
         outputs = [(p.wait(timeout=180), p.communicate()[0]) for p in procs]
     for code, output in outputs:
@@ -108,13 +111,10 @@ def test_eight_migrators_on_a_transaction_pooler_are_all_refused(
 
 
 def test_a_separate_migration_url_migrates_directly_while_the_app_uses_the_pooler(
-    project_copy: Path, seeded_db: URL, db_factory: DatabaseFactory
+    project_copy: Path, seeded_db: URL
 ) -> None:
     _pending(project_copy)
-    with servers.pgbouncer(
-        db_factory.base, mode="transaction", databases=(seeded_db.database,)
-    ) as pool:
-        pooled = pool.url(str(seeded_db.database))
+    with _pooled(seeded_db, mode="transaction") as pooled:
         env = {"CONVENTIONS_MIGRATION_URL": url_text(seeded_db)}
         done = run_cli(MIGRATE, url=pooled, cwd=project_copy, env=env)
         assert done.returncode == 0, done.stderr
@@ -122,14 +122,11 @@ def test_a_separate_migration_url_migrates_directly_while_the_app_uses_the_poole
 
 
 def test_a_session_pool_of_one_server_is_enough_for_a_migrator(
-    project_copy: Path, seeded_db: URL, db_factory: DatabaseFactory
+    project_copy: Path, seeded_db: URL
 ) -> None:
     """Two connections per migrator would wedge on a pool of one; it needs one."""
     _pending(project_copy)
-    with servers.pgbouncer(
-        db_factory.base, mode="session", pool_size=1, databases=(seeded_db.database,)
-    ) as pool:
-        pooled = pool.url(str(seeded_db.database))
+    with _pooled(seeded_db, mode="session", pool_size=1) as pooled:
         done = run_cli(MIGRATE, url=pooled, cwd=project_copy, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
         assert _pool_settings(pooled) == _pool_settings(seeded_db)
@@ -138,12 +135,9 @@ def test_a_session_pool_of_one_server_is_enough_for_a_migrator(
 
 
 def test_eight_migrators_on_a_session_pool_of_two_take_turns(
-    project_copy: Path, fresh_db: URL, db_factory: DatabaseFactory
+    project_copy: Path, fresh_db: URL
 ) -> None:
-    with servers.pgbouncer(
-        db_factory.base, mode="session", pool_size=2, databases=(fresh_db.database,)
-    ) as pool:
-        pooled = pool.url(str(fresh_db.database))
+    with _pooled(fresh_db, mode="session", pool_size=2) as pooled:
         procs = [spawn(MIGRATE, url=pooled, cwd=project_copy) for _ in range(8)]
         outputs = [(p.wait(timeout=300), p.communicate()[0]) for p in procs]
         for code, output in outputs:

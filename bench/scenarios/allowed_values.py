@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 
 from app.models.notification_campaigns import CAMPAIGN_TYPES
-from bench import comparison, db
+from bench import comparison, db, versus
 from bench.context import Context
 from bench.house import HouseOps
 from bench.results import Section
@@ -87,22 +87,17 @@ def run(ctx: Context) -> Section:
         house.autocommit([f"ALTER TYPE {ENUM_TYPE} ADD VALUE 'extra_{next(counter)}'"])
 
     try:
-        missing = house.missing("alter_choices")
         rewrite_repeats = min(ctx.config.rewrite_repeats, ctx.config.repeats)
-        variants = [
-            comparison.Variant(
-                "ours",
-                "**ours**: `op.alter_choices` (CHECK swapped NOT VALID, then VALIDATE)",
-                ours,
-                reset_check,
-                unavailable="op.alter_choices is not in this checkout" if missing else None,
-            ),
-            comparison.Variant(
-                "naive",
-                "naive: DROP CONSTRAINT + ADD CONSTRAINT CHECK in one transaction",
-                lambda: house.execute(_naive_sql(with_new_value())),
-                reset_check,
-            ),
+        variants = versus.ours_and_naive(
+            house,
+            operation="alter_choices",
+            ours=ours,
+            ours_label="**ours**: `op.alter_choices` (CHECK swapped NOT VALID, then VALIDATE)",
+            naive=lambda: house.execute(_naive_sql(with_new_value())),
+            naive_label="naive: DROP CONSTRAINT + ADD CONSTRAINT CHECK in one transaction",
+            reset=reset_check,
+        )
+        variants.append(
             comparison.Variant(
                 "enum-rewrite",
                 "native ENUM: `ALTER COLUMN … TYPE` (table rewrite)",
@@ -110,8 +105,8 @@ def run(ctx: Context) -> Section:
                 reset_enum,
                 repeats=rewrite_repeats,
                 short="ENUM rewrite",
-            ),
-        ]
+            )
+        )
         results = comparison.interleave(ctx, variants)
         logs.info("    converting the column to a native ENUM for ALTER TYPE … ADD VALUE (untimed)")
         house.execute(_to_enum_sql(CAMPAIGN_TYPES))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import os
 
-from bench import comparison, db
+from bench import comparison, db, versus
 from bench.context import Context
 from bench.house import HouseOps
 from bench.results import Section, Target
@@ -61,25 +61,16 @@ def run(ctx: Context) -> Section:
             # the next run, ours or naive, starts from the same table.
             house.autocommit([f"VACUUM {db.TABLE}"])
 
-        missing = "op.backfill is not in this checkout" if house.missing("backfill") else None
-        repeats = min(ctx.config.repeats, 2)
-        variants = [
-            comparison.Variant(
-                "ours",
-                f"**ours**: `op.backfill(…, batch_size={BATCH:,}, pause={PAUSE:g})`",
-                ours,
-                reset,
-                repeats=repeats,
-                unavailable=missing,
-            ),
-            comparison.Variant(
-                "naive",
-                'naive: `op.execute("UPDATE … SET …")` (one statement, one transaction)',
-                naive,
-                reset,
-                repeats=repeats,
-            ),
-        ]
+        variants = versus.ours_and_naive(
+            house,
+            operation="backfill",
+            ours=ours,
+            ours_label=f"**ours**: `op.backfill(…, batch_size={BATCH:,}, pause={PAUSE:g})`",
+            naive=naive,
+            naive_label='naive: `op.execute("UPDATE … SET …")` (one statement, one transaction)',
+            reset=reset,
+            repeats=min(ctx.config.repeats, 2),
+        )
         results = comparison.interleave(ctx, variants)
     finally:
         try:

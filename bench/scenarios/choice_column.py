@@ -9,9 +9,8 @@ the writer through.
 
 from __future__ import annotations
 
-from bench import comparison, db
+from bench import db, versus
 from bench.context import Context
-from bench.house import HouseOps
 from bench.results import Section
 
 NUMBER = 1
@@ -31,38 +30,7 @@ def _naive_sql() -> list[str]:
 
 
 def run(ctx: Context) -> Section:
-    url, _writer = ctx.big_table()
-    house = HouseOps(db.engine(url))
-    try:
-
-        def ours() -> None:
-            with house.migration() as op:
-                op.add_choice_column(db.TABLE, COLUMN, list(VALUES), length=20)
-
-        def reset() -> None:
-            house.execute([f"ALTER TABLE {db.TABLE} DROP COLUMN IF EXISTS {COLUMN}"])
-
-        reset()
-        missing = house.missing("add_choice_column")
-        variants = [
-            comparison.Variant(
-                "ours",
-                "**ours**: `op.add_choice_column` (ADD COLUMN + CHECK NOT VALID, then VALIDATE)",
-                ours,
-                reset,
-                unavailable="op.add_choice_column is not in this checkout" if missing else None,
-            ),
-            comparison.Variant(
-                "naive",
-                "naive: ADD COLUMN + ADD CONSTRAINT CHECK in one transaction",
-                lambda: house.execute(_naive_sql()),
-                reset,
-            ),
-        ]
-        results = comparison.interleave(ctx, variants)
-    finally:
-        house.close()
-    return comparison.section(
+    return versus.measure(
         ctx,
         number=NUMBER,
         key="1-add-choice-column",
@@ -73,8 +41,11 @@ def run(ctx: Context) -> Section:
             + ";\n".join(_naive_sql())
             + ";\n```"
         ),
-        variants=variants,
-        results=results,
-        headlines=[("add a choice column: writer's worst statement", "ours", "naive")],
-        targets=[("`op.add_choice_column`", "ours")],
+        operation="add_choice_column",
+        call=lambda op: op.add_choice_column(db.TABLE, COLUMN, list(VALUES), length=20),
+        reset_sql=[f"ALTER TABLE {db.TABLE} DROP COLUMN IF EXISTS {COLUMN}"],
+        ours_label="**ours**: `op.add_choice_column` (ADD COLUMN + CHECK NOT VALID, then VALIDATE)",
+        naive_sql=_naive_sql(),
+        naive_label="naive: ADD COLUMN + ADD CONSTRAINT CHECK in one transaction",
+        headline="add a choice column",
     )

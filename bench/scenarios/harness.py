@@ -24,7 +24,8 @@ from bench.results import Headline, Section, Target
 from bench.stats import Spread, duration
 from conventions import logs
 from conventions.harness import Ladder, Project, Seeder
-from conventions.harness.databases import ScratchServer, setup_seconds
+from conventions.harness.databases import setup_seconds
+from conventions.harness.scratch import ScratchServer
 
 NUMBER = 8
 TITLE = "Test harness: one test database, and the climb of a long history"

@@ -7,9 +7,8 @@ writes, at the price of a longer build.
 
 from __future__ import annotations
 
-from bench import comparison, db
+from bench import comparison, db, versus
 from bench.context import Context
-from bench.house import HouseOps
 from bench.results import Section
 from bench.stats import duration
 
@@ -22,52 +21,44 @@ NAIVE_SQL = f"CREATE INDEX {INDEX} ON {db.TABLE} ({COLUMN})"
 
 
 def run(ctx: Context) -> Section:
-    url, _writer = ctx.big_table()
-    house = HouseOps(db.engine(url))
+    with versus.house_on(ctx) as house:
 
-    def ours() -> None:
-        with house.migration() as op:
-            op.add_index(INDEX, db.TABLE, [COLUMN], postgresql_concurrently=True)
+        def ours() -> None:
+            with house.migration() as op:
+                op.add_index(INDEX, db.TABLE, [COLUMN], postgresql_concurrently=True)
 
-    def ours_serial() -> None:
-        house.autocommit(["SET max_parallel_maintenance_workers = 0"])
-        try:
-            ours()
-        finally:
-            house.autocommit(["RESET max_parallel_maintenance_workers"])
+        def ours_serial() -> None:
+            house.autocommit(["SET max_parallel_maintenance_workers = 0"])
+            try:
+                ours()
+            finally:
+                house.autocommit(["RESET max_parallel_maintenance_workers"])
 
-    def reset() -> None:
-        house.autocommit([f"DROP INDEX CONCURRENTLY IF EXISTS {INDEX}"])
+        def reset() -> None:
+            house.autocommit([f"DROP INDEX CONCURRENTLY IF EXISTS {INDEX}"])
 
-    try:
         reset()
-        missing = "op.add_index is not in this checkout" if house.missing("add_index") else None
-        variants = [
-            comparison.Variant(
-                "ours",
-                "**ours**: `op.add_index(…, postgresql_concurrently=True)`",
-                ours,
-                reset,
-                unavailable=missing,
-            ),
+        variants = versus.ours_and_naive(
+            house,
+            operation="add_index",
+            ours=ours,
+            ours_label="**ours**: `op.add_index(…, postgresql_concurrently=True)`",
+            naive=[NAIVE_SQL],
+            naive_label="naive: `op.create_index` (plain CREATE INDEX)",
+            reset=reset,
+        )
+        variants.insert(
+            1,
             comparison.Variant(
                 "ours-serial",
                 "diagnostic: the same, with `max_parallel_maintenance_workers = 0`",
                 ours_serial,
                 reset,
-                unavailable=missing,
+                unavailable=variants[0].unavailable,
                 short="ours without parallel workers",
             ),
-            comparison.Variant(
-                "naive",
-                "naive: `op.create_index` (plain CREATE INDEX)",
-                lambda: house.execute([NAIVE_SQL]),
-                reset,
-            ),
-        ]
+        )
         results = comparison.interleave(ctx, variants)
-    finally:
-        house.close()
     section = comparison.section(
         ctx,
         number=NUMBER,

@@ -16,8 +16,7 @@ from bench.processes import BIN, child_env, timed
 from bench.results import Headline, Section, Target
 from bench.stats import Spread, duration
 from conventions import logs
-from conventions.harness.databases import ScratchServer
-from conventions.harness.scratch import url_text
+from conventions.harness.scratch import ScratchServer, url_text
 
 NUMBER = 15
 TITLE = "plan over the six sample revisions"

@@ -8,9 +8,8 @@ CONSTRAINT … USING INDEX`` (an instant).
 
 from __future__ import annotations
 
-from bench import comparison, db
+from bench import db, versus
 from bench.context import Context
-from bench.house import HouseOps
 from bench.results import Section
 
 NUMBER = 10
@@ -22,43 +21,7 @@ NAIVE_SQL = f"ALTER TABLE {db.TABLE} ADD CONSTRAINT {CONSTRAINT} UNIQUE ({', '.j
 
 
 def run(ctx: Context) -> Section:
-    url, _writer = ctx.big_table()
-    house = HouseOps(db.engine(url))
-    try:
-
-        def ours() -> None:
-            with house.migration() as op:
-                op.add_unique_constraint(CONSTRAINT, db.TABLE, list(COLUMNS))
-
-        def reset() -> None:
-            house.execute([f"ALTER TABLE {db.TABLE} DROP CONSTRAINT IF EXISTS {CONSTRAINT}"])
-
-        reset()
-        missing = (
-            "op.add_unique_constraint is not in this checkout"
-            if house.missing("add_unique_constraint")
-            else None
-        )
-        variants = [
-            comparison.Variant(
-                "ours",
-                "**ours**: `op.add_unique_constraint` (duplicate count, UNIQUE INDEX "
-                "CONCURRENTLY, ADD CONSTRAINT … USING INDEX)",
-                ours,
-                reset,
-                unavailable=missing,
-            ),
-            comparison.Variant(
-                "naive",
-                "naive: `op.create_unique_constraint` (ADD CONSTRAINT … UNIQUE)",
-                lambda: house.execute([NAIVE_SQL]),
-                reset,
-            ),
-        ]
-        results = comparison.interleave(ctx, variants)
-    finally:
-        house.close()
-    return comparison.section(
+    return versus.measure(
         ctx,
         number=NUMBER,
         key="10-add-unique-constraint",
@@ -67,8 +30,14 @@ def run(ctx: Context) -> Section:
             f"Adds `UNIQUE ({', '.join(COLUMNS)})` to the {ctx.config.rows:,}-row table. "
             f"Naive: `{NAIVE_SQL}` in the migration's transaction."
         ),
-        variants=variants,
-        results=results,
-        headlines=[("add a unique constraint: writer's worst statement", "ours", "naive")],
-        targets=[("`op.add_unique_constraint`", "ours")],
+        operation="add_unique_constraint",
+        call=lambda op: op.add_unique_constraint(CONSTRAINT, db.TABLE, list(COLUMNS)),
+        reset_sql=[f"ALTER TABLE {db.TABLE} DROP CONSTRAINT IF EXISTS {CONSTRAINT}"],
+        ours_label=(
+            "**ours**: `op.add_unique_constraint` (duplicate count, UNIQUE INDEX "
+            "CONCURRENTLY, ADD CONSTRAINT … USING INDEX)"
+        ),
+        naive_sql=[NAIVE_SQL],
+        naive_label="naive: `op.create_unique_constraint` (ADD CONSTRAINT … UNIQUE)",
+        headline="add a unique constraint",
     )

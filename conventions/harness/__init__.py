@@ -16,9 +16,10 @@ from conventions.harness.checks import (
     check_round_trip,
     check_single_head,
 )
-from conventions.harness.databases import ScratchServer, setup_seconds
+from conventions.harness.databases import setup_seconds
 from conventions.harness.ladder import Ladder, Rung
 from conventions.harness.project import Project, revision_ids, revision_stems
+from conventions.harness.scratch import ScratchServer
 from conventions.harness.seed_data import Seeder, SeedRows
 from conventions.harness.settings import HarnessSettings, TableRows
 from conventions.harness.snapshot import IGNORED, Snapshot, diff, enum_types, take_snapshot

@@ -34,9 +34,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, Connection
 
-from conventions.harness.databases import ScratchServer, engine_for
 from conventions.harness.failures import HistoryBroken, RevisionFailsOnHarnessRows
 from conventions.harness.project import Project
+from conventions.harness.scratch import ScratchServer, connected
 from conventions.harness.seed_data import Seeder
 from conventions.harness.snapshot import enum_types
 from conventions.harness.steps import upgrade_one
@@ -189,12 +189,8 @@ class Ladder:
         started = time.perf_counter()
         with self.server.clone(template) as url:
             self.clone_seconds.append(time.perf_counter() - started)
-            engine = engine_for(url)
-            try:
-                with engine.connect() as connection:
-                    yield connection
-            finally:
-                engine.dispose()
+            with connected(url) as connection:
+                yield connection
 
     def expect(self, index: int, count: int = 1) -> None:
         """Record that ``count`` more tests will clone rung ``index``."""
@@ -261,7 +257,7 @@ class Ladder:
                 assert template is not None
                 url = self.server.create(template=template, label="ladder")
                 work = self._work = _Live(url, start, rows=True)
-                with _connected(url) as connection:
+                with connected(url) as connection:
                     self.seeder.resume(connection, rung=start)
         while work.index < index:
             if not self._step(work, work.index + 1):
@@ -297,7 +293,7 @@ class Ladder:
                 index, f"After {label}, the harness could not insert its rows: {err}", label
             )
             return False
-        with _connected(work.url) as connection:
+        with connected(work.url) as connection:
             enums = enum_types(connection)
         self._keep(work, Rung(index, None, enums, without_rows))
         self.climbed += 1
@@ -305,14 +301,14 @@ class Ladder:
 
     def _upgrade(self, url: URL, revision: str) -> Exception | None:
         try:
-            with _connected(url) as connection:
+            with connected(url) as connection:
                 upgrade_one(self.project, connection, revision)
             return None
         except Exception as err:  # the project's migration failed: the report says how
             return err
 
     def _fill(self, work: _Live, index: int) -> None:
-        with _connected(work.url) as connection:
+        with connected(work.url) as connection:
             if self.seeder.fill(connection, rung=index):
                 work.rows = True
 
@@ -369,17 +365,6 @@ class Ladder:
             f"{self.broken.message}",
             revision=self.project.label(revision),
         )
-
-
-@contextmanager
-def _connected(url: URL) -> Iterator[Connection]:
-    """One connection, closed and its engine disposed on the way out (templates need that)."""
-    engine = engine_for(url)
-    try:
-        with engine.connect() as connection:
-            yield connection
-    finally:
-        engine.dispose()
 
 
 def _first_line(err: BaseException) -> str:

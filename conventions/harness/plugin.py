@@ -32,10 +32,10 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Connection
 
-from conventions.harness.databases import ScratchServer
 from conventions.harness.declarations import check_entries, one_way_reason
 from conventions.harness.ladder import Ladder
 from conventions.harness.project import Project
+from conventions.harness.scratch import ScratchServer
 from conventions.harness.seed_data import Seeder, SeedRows
 from conventions.harness.settings import HarnessSettings
 

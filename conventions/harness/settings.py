@@ -143,25 +143,27 @@ def _names(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _mapping(value: Any, key: str, expected: str, example: str) -> Mapping[str, Any]:
+    """Return ``value`` if it is a TOML table; otherwise say which key should be one."""
+    if not isinstance(value, Mapping):
+        raise HarnessConfigError(key, f"expected {expected}", example=example)
+    return value
+
+
 def _tables(value: Any) -> dict[str, TableRows]:
     example = (
         '[tool.conventions.harness.tables.services]\ngenerate = false  # or values = {kind = "web"}'
     )
-    if not isinstance(value, Mapping):
-        raise HarnessConfigError("tables", "expected a table of tables", example=example)
     rules = {}
-    for name, rule in value.items():
+    for name, rule in _mapping(value, "tables", "a table of tables", example).items():
         key = f"tables.{name}"
-        if not isinstance(rule, Mapping):
-            raise HarnessConfigError(key, "expected a table", example=example)
+        rule = _mapping(rule, key, "a table", example)
         unknown = set(rule) - {"generate", "values"}
         if unknown:
             raise HarnessConfigError(
                 key, f"unknown key(s) {', '.join(sorted(unknown))}", example=example
             )
-        values = rule.get("values", {})
-        if not isinstance(values, Mapping):
-            raise HarnessConfigError(f"{key}.values", "expected a table", example=example)
+        values = _mapping(rule.get("values", {}), f"{key}.values", "a table", example)
         rules[str(name)] = TableRows(
             generate=_flag(rule.get("generate", True), f"{key}.generate"), values=dict(values)
         )
@@ -173,8 +175,7 @@ def _one_way(value: Any) -> dict[str, str]:
         '[tool.conventions.harness.one_way]\n"3f2a1b9c0d4e" = "downgrade drops an index '
         'CONCURRENTLY inside a transaction (ticket 812)"'
     )
-    if not isinstance(value, Mapping):
-        raise HarnessConfigError("one_way", "expected a table: revision = reason", example=example)
+    value = _mapping(value, "one_way", "a table: revision = reason", example)
     for revision, reason in value.items():
         if not isinstance(reason, str) or not reason.strip():
             raise HarnessConfigError(
@@ -190,11 +191,9 @@ def _data_changes(value: Any) -> dict[str, DataChange]:
         '[tool.conventions.harness.data_changes]\n"3f2a1b9c0d4e" = {services = ["status"], '
         'tags = "rows"}'
     )
-    if not isinstance(value, Mapping):
-        raise HarnessConfigError("data_changes", "expected a table of tables", example=example)
     return {
         str(rev): parse_data_change(change, f"data_changes.{rev}", example=example)
-        for rev, change in value.items()
+        for rev, change in _mapping(value, "data_changes", "a table of tables", example).items()
     }
 
 

@@ -29,14 +29,7 @@ from contextlib import contextmanager
 import pytest
 from pytest_alembic import tests as builtin
 
-from conventions.harness.checks import (
-    check_data_survives,
-    check_idempotent,
-    check_models_match,
-    check_no_native_enum,
-    check_round_trip,
-    check_single_head,
-)
+from conventions.harness import checks
 from conventions.harness.declarations import data_change, legacy_reason
 from conventions.harness.failures import NativeEnumFound, UpgradeNotIdempotent
 from conventions.harness.ladder import Ladder
@@ -57,7 +50,7 @@ __all__ = [
 
 
 def test_single_head(alembic_runner) -> None:
-    check_single_head(alembic_runner)
+    checks.check_single_head(alembic_runner)
 
 
 def test_upgrade_from_empty_to_head(alembic_runner) -> None:
@@ -85,14 +78,14 @@ def test_up_down_consistency(alembic_runner) -> None:
 
 
 def test_models_match_database_at_head(alembic_runner, migration_project: Project) -> None:
-    check_models_match(alembic_runner, migration_project)
+    checks.check_models_match(alembic_runner, migration_project)
 
 
 @pytest.mark.harness_clones_before
 @pytest.mark.harness_downgrades
 def test_round_trip_restores_schema(migration_ladder: Ladder, migration_revision: str) -> None:
     with migration_ladder.before(migration_revision) as connection:
-        check_round_trip(migration_ladder.project, connection, migration_revision)
+        checks.check_round_trip(migration_ladder.project, connection, migration_revision)
 
 
 @pytest.mark.harness_clones_before
@@ -102,7 +95,7 @@ def test_round_trip_keeps_data(
 ) -> None:
     declared = data_change(migration_harness_settings, migration_ladder.project, migration_revision)
     with migration_ladder.before(migration_revision) as connection:
-        check_data_survives(
+        checks.check_data_survives(
             migration_ladder.project, connection, migration_revision, declared=declared
         )
 
@@ -113,7 +106,7 @@ def test_upgrade_is_idempotent(
 ) -> None:
     with _legacy(migration_harness_settings, migration_ladder.project, migration_revision):
         with migration_ladder.before(migration_revision) as connection:
-            check_idempotent(migration_ladder.project, connection, migration_revision)
+            checks.check_idempotent(migration_ladder.project, connection, migration_revision)
 
 
 def test_no_native_enum(
@@ -124,7 +117,7 @@ def test_no_native_enum(
     before = migration_ladder.reach(index)
     assert before is not None  # the climb got past it to reach ``after``
     with _legacy(migration_harness_settings, migration_ladder.project, migration_revision):
-        check_no_native_enum(
+        checks.check_no_native_enum(
             migration_ladder.project.label(migration_revision),
             after.enums,
             before=before.enums,

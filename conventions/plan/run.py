@@ -21,8 +21,8 @@ from sqlalchemy.engine import URL
 
 from conventions.db.settings import mask
 from conventions.errors import ConventionsError
-from conventions.harness.databases import ScratchServer, engine_for
 from conventions.harness.project import Project
+from conventions.harness.scratch import ScratchServer, engine_for
 from conventions.harness.steps import upgrade_one
 from conventions.plan import model, report, scratch, sizes
 from conventions.plan.tracer import Tracer
@@ -95,7 +95,7 @@ def make_plan(
     plan = report.Plan([], target, None, request.threshold, start=tuple(lower))
     server = ScratchServer(request.scratch_url, prefix=f"plan_{uuid.uuid4().hex[:8]}")
     try:
-        with scratch.scratch_database(server) as url:
+        with server.clone(None, label="plan") as url:
             with scratch.quiet():
                 _on_scratch(project, url, applied, pending, plan)
             _version_note(plan)

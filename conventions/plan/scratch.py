@@ -1,8 +1,10 @@
 """The scratch database a plan runs on: the target's schema, rebuilt from the history.
 
 It is made the way the migration harness makes its templates
-(``conventions.harness``): an empty database on the scratch server, then every
-revision the target has applied, one at a time through the project's own env.py.
+(``conventions.harness``): an empty database on the scratch server
+(:class:`conventions.harness.scratch.ScratchServer`, the one helper that makes
+throw-away databases), then every revision the target has applied, one at a time
+through the project's own env.py.
 No row and no DDL is ever read from or sent to the target; only its revision is.
 The scratch server is the embedded one unless ``[tool.conventions.plan]
 scratch_url`` / ``CONVENTIONS_PLAN_SCRATCH_URL`` names another (it needs
@@ -22,7 +24,6 @@ from sqlalchemy.engine import URL
 
 from conventions import logs
 from conventions.db.settings import parse_url
-from conventions.harness.databases import ScratchServer
 from conventions.harness.project import Project
 from conventions.project.config import lookup
 
@@ -62,13 +63,3 @@ def quiet() -> Iterator[None]:
         yield
     finally:
         logs.logger.setLevel(level)
-
-
-@contextmanager
-def scratch_database(server: ScratchServer) -> Iterator[URL]:
-    """An empty scratch database for the duration of the block."""
-    url = server.create(label="plan")
-    try:
-        yield url
-    finally:
-        server.drop(url)

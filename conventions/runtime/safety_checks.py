@@ -171,47 +171,74 @@ def _create_index(op: ops.CreateIndexOp, probe: Probe) -> Iterator[Finding]:
     )  # fmt: skip
 
 
-def _create_unique(op: ops.CreateUniqueConstraintOp, probe: Probe) -> Iterator[Finding]:
-    yield Finding(
+@dataclass(frozen=True)
+class _ConstraintRule:
+    """A plain ``op.create_*`` constraint: the lock it takes, for how long, the op to use.
+
+    ``check`` is the Alembic op's name (and the finding's); the texts are templates over
+    ``name``, ``table``, ``referent`` and ``columns``.
+    """
+
+    check: str
+    lock: str
+    why: str
+    instead: str
+
+
+_CONSTRAINT_RULES: dict[type, _ConstraintRule] = {
+    ops.CreateUniqueConstraintOp: _ConstraintRule(
         "create_unique_constraint",
-        f"op.create_unique_constraint({op.constraint_name!r}, {op.table_name!r}, …)",
-        op.table_name, op.schema, EXCLUSIVE, "for the whole index build",
-        f"op.add_unique_constraint({op.constraint_name!r}, {op.table_name!r}, "
-        f"{list(op.columns)!r}) (index built CONCURRENTLY, then ADD CONSTRAINT … USING INDEX)",
-    )  # fmt: skip
-
-
-def _create_primary_key(op: ops.CreatePrimaryKeyOp, probe: Probe) -> Iterator[Finding]:
-    yield Finding(
+        EXCLUSIVE,
+        "for the whole index build",
+        "op.add_unique_constraint({name!r}, {table!r}, {columns!r}) "
+        "(index built CONCURRENTLY, then ADD CONSTRAINT … USING INDEX)",
+    ),
+    ops.CreatePrimaryKeyOp: _ConstraintRule(
         "create_primary_key",
-        f"op.create_primary_key({op.constraint_name!r}, {op.table_name!r}, …)",
-        op.table_name, op.schema, EXCLUSIVE,
+        EXCLUSIVE,
         "for the whole index build (and a NOT NULL scan of each nullable key column)",
-        f"op.add_primary_key({op.constraint_name!r}, {op.table_name!r}, {list(op.columns)!r}) "
+        "op.add_primary_key({name!r}, {table!r}, {columns!r}) "
         "(NOT NULL online, index built CONCURRENTLY, then ADD CONSTRAINT … USING INDEX)",
-    )  # fmt: skip
-
-
-def _create_foreign_key(op: ops.CreateForeignKeyOp, probe: Probe) -> Iterator[Finding]:
-    yield Finding(
+    ),
+    ops.CreateForeignKeyOp: _ConstraintRule(
         "create_foreign_key",
-        f"op.create_foreign_key({op.constraint_name!r}, {op.source_table!r}, …)",
-        op.source_table, op.kw.get("source_schema"),
-        f"SHARE ROW EXCLUSIVE on {op.source_table} and {op.referent_table} (writes wait)",
-        f"while it scans {op.source_table} to validate every row",
-        f"op.add_foreign_key({op.constraint_name!r}, {op.source_table!r}, "
-        f"{op.referent_table!r}, …) (NOT VALID, then VALIDATE without blocking writes)",
-    )  # fmt: skip
-
-
-def _create_check(op: ops.CreateCheckConstraintOp, probe: Probe) -> Iterator[Finding]:
-    yield Finding(
-        "create_check_constraint",
-        f"op.create_check_constraint({op.constraint_name!r}, {op.table_name!r}, …)",
-        op.table_name, op.schema, EXCLUSIVE, "while it scans every row to validate",
-        f"op.add_check_constraint({op.constraint_name!r}, {op.table_name!r}, …) "
+        "SHARE ROW EXCLUSIVE on {table} and {referent} (writes wait)",
+        "while it scans {table} to validate every row",
+        "op.add_foreign_key({name!r}, {table!r}, {referent!r}, …) "
         "(NOT VALID, then VALIDATE without blocking writes)",
-    )  # fmt: skip
+    ),
+    ops.CreateCheckConstraintOp: _ConstraintRule(
+        "create_check_constraint",
+        EXCLUSIVE,
+        "while it scans every row to validate",
+        "op.add_check_constraint({name!r}, {table!r}, …) "
+        "(NOT VALID, then VALIDATE without blocking writes)",
+    ),
+}
+
+
+def _create_constraint(op: Any, probe: Probe) -> Iterator[Finding]:
+    """Flag a plain constraint creation: each validates or builds under a heavy lock."""
+    rule = _CONSTRAINT_RULES[type(op)]
+    if isinstance(op, ops.CreateForeignKeyOp):  # Alembic names its table the source
+        table, schema = op.source_table, op.kw.get("source_schema")
+    else:
+        table, schema = op.table_name, op.schema
+    fields = {
+        "name": op.constraint_name,
+        "table": table,
+        "referent": getattr(op, "referent_table", None),
+        "columns": list(getattr(op, "columns", ())),
+    }
+    yield Finding(
+        rule.check,
+        f"op.{rule.check}({op.constraint_name!r}, {table!r}, …)",
+        table,
+        schema,
+        rule.lock.format(**fields),
+        rule.why.format(**fields),
+        rule.instead.format(**fields),
+    )
 
 
 def _rename_table(op: ops.RenameTableOp, probe: Probe) -> Iterator[Finding]:
@@ -303,10 +330,7 @@ CHECKS: dict[type, Callable[[Any, Probe], Iterator[Finding]]] = {
     ops.AddColumnOp: _add_column,
     ops.AlterColumnOp: _alter_column,
     ops.CreateIndexOp: _create_index,
-    ops.CreateUniqueConstraintOp: _create_unique,
-    ops.CreatePrimaryKeyOp: _create_primary_key,
-    ops.CreateForeignKeyOp: _create_foreign_key,
-    ops.CreateCheckConstraintOp: _create_check,
+    **dict.fromkeys(_CONSTRAINT_RULES, _create_constraint),
     ops.RenameTableOp: _rename_table,
     ops.DropColumnOp: _drop_column,
     ops.DropTableOp: _drop_table,
