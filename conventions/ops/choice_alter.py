@@ -17,8 +17,8 @@ from conventions.choice import check_values, constraint_name
 from conventions.db import catalog, preflight
 from conventions.db.sqltext import fit_name, ident, qualified
 from conventions.errors import DefinitionConflict
+from conventions.operations.choice import AlterChoicesOp
 from conventions.ops.choice_impl import check_sql, preflight_values, rejected, same_set
-from conventions.ops.choice_ops import AlterChoicesOp
 from conventions.ops.runner import OpRunner
 
 

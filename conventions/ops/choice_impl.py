@@ -1,4 +1,4 @@
-"""How add_choice_column and drop_choice_column run (``toimpl`` for ``choice_ops``).
+"""How add_choice_column and drop_choice_column run (``toimpl`` for ``operations.choice``).
 
 Each implementation first decides everything from the catalog — what exists, whether
 it is identical, whether the data allows the change — and raises before its first
@@ -17,7 +17,7 @@ from conventions.choice import constraint_name
 from conventions.db import catalog, preflight
 from conventions.db.sqltext import ident, literal, literal_list, qualified
 from conventions.errors import ConstraintViolation, DefinitionConflict
-from conventions.ops.choice_ops import AddChoiceColumnOp, DropChoiceColumnOp
+from conventions.operations.choice import AddChoiceColumnOp, DropChoiceColumnOp
 from conventions.ops.runner import OpRunner
 
 

@@ -16,7 +16,7 @@ from conventions import logs
 from conventions.db import catalog, preflight
 from conventions.db.sqltext import ident, qualified
 from conventions.errors import DefinitionConflict
-from conventions.ops.constraint_ops import AddCheckConstraintOp, AddForeignKeyOp
+from conventions.operations.constraint import AddCheckConstraintOp, AddForeignKeyOp
 from conventions.ops.runner import OpRunner, compile_text, object_name
 from conventions.ops.shadow import check_columns, normalised_check
 

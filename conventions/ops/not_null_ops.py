@@ -11,14 +11,13 @@ its implementation share this module (small, as ``index_ops``).
 
 from __future__ import annotations
 
-from typing import Any
-
-from alembic.operations import MigrateOperation, Operations
+from alembic.operations import Operations
 
 from conventions import logs
 from conventions.db import catalog, preflight
 from conventions.db.sqltext import fit_name, ident, qualified
 from conventions.errors import DefinitionConflict
+from conventions.operations.not_null import DropNotNullOp, SetNotNullOp
 from conventions.ops.runner import OpRunner, primary_key
 
 NULL_HINTS = (
@@ -26,83 +25,6 @@ NULL_HINTS = (
     "in this or an earlier migration,",
     "or give the column a server_default and backfill the existing rows.",
 )
-
-
-@Operations.register_operation("set_not_null")
-class SetNotNullOp(MigrateOperation):
-    """Make a column NOT NULL through a validated CHECK, never scanning under ACCESS EXCLUSIVE."""
-
-    def __init__(self, table_name: str, column_name: str, *, schema: str | None = None) -> None:
-        self.table_name = table_name
-        self.column_name = column_name
-        self.schema = schema
-
-    @classmethod
-    def set_not_null(
-        cls, operations: Operations, table_name: str, column_name: str, *, schema: str | None = None
-    ) -> None:
-        """Make ``column_name`` NOT NULL online; what ``alter_column(nullable=False)`` should be.
-
-        Rows holding NULL are counted first (one scan under ACCESS SHARE): any is a
-        ConstraintViolation with the count and sample primary keys, before any DDL.
-        Then CHECK NOT VALID → VALIDATE (own transaction, SHARE UPDATE EXCLUSIVE) →
-        SET NOT NULL (ACCESS EXCLUSIVE for an instant: PostgreSQL 12+ trusts the
-        CHECK and skips the scan) → DROP the CHECK. The VALIDATE commits the work
-        before it, like every house op that validates. Already NOT NULL: skipped with
-        a warning; a leftover CHECK from an interrupted run is reused.
-        """
-        return operations.invoke(cls(table_name, column_name, schema=schema))
-
-    def reverse(self) -> DropNotNullOp:
-        return DropNotNullOp(self.table_name, self.column_name, schema=self.schema)
-
-    def to_diff_tuple(self) -> Any:
-        """Alembic's diff for the change (kept from autogenerate's ``alter_column``)."""
-        fallback = (
-            "modify_nullable",
-            self.schema,
-            self.table_name,
-            self.column_name,
-            {},
-            True,
-            False,
-        )
-        return getattr(self, "diff", None) or fallback
-
-
-@Operations.register_operation("drop_not_null")
-class DropNotNullOp(MigrateOperation):
-    """Let a column hold NULL again (metadata only)."""
-
-    def __init__(self, table_name: str, column_name: str, *, schema: str | None = None) -> None:
-        self.table_name = table_name
-        self.column_name = column_name
-        self.schema = schema
-
-    @classmethod
-    def drop_not_null(
-        cls, operations: Operations, table_name: str, column_name: str, *, schema: str | None = None
-    ) -> None:
-        """``ALTER COLUMN … DROP NOT NULL``: ACCESS EXCLUSIVE for an instant, no scan.
-
-        Already nullable: skipped with a warning.
-        """
-        return operations.invoke(cls(table_name, column_name, schema=schema))
-
-    def reverse(self) -> SetNotNullOp:
-        return SetNotNullOp(self.table_name, self.column_name, schema=self.schema)
-
-    def to_diff_tuple(self) -> Any:
-        fallback = (
-            "modify_nullable",
-            self.schema,
-            self.table_name,
-            self.column_name,
-            {},
-            False,
-            True,
-        )
-        return getattr(self, "diff", None) or fallback
 
 
 def not_null_check_name(table: str, column: str) -> str:

@@ -25,8 +25,8 @@ from conventions import logs
 from conventions.db import catalog, preflight
 from conventions.db.sqltext import ident, literal
 from conventions.errors import DefinitionConflict
+from conventions.operations.constraint import AddForeignKeyOp
 from conventions.ops.constraint_impl import foreign_key_rejects, foreign_key_state
-from conventions.ops.constraint_ops import AddForeignKeyOp
 from conventions.ops.runner import OpRunner, compile_text, object_name
 from conventions.ops.shadow import retarget_index, shadow_of
 

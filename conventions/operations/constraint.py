@@ -14,6 +14,8 @@ from typing import Any
 from alembic.operations import MigrateOperation, Operations
 from alembic.operations.ops import DropConstraintOp
 
+from conventions.operations.base import invoke
+
 
 @Operations.register_operation("add_check_constraint")
 class AddCheckConstraintOp(MigrateOperation):
@@ -56,7 +58,7 @@ class AddCheckConstraintOp(MigrateOperation):
         ACCESS SHARE: any is a ConstraintViolation with the count and samples, before
         any DDL.
         """
-        return operations.invoke(cls(constraint_name, table_name, condition, schema=schema))
+        return invoke(operations, cls(constraint_name, table_name, condition, schema=schema))
 
     def reverse(self) -> DropConstraintOp:
         return DropConstraintOp(
@@ -143,7 +145,7 @@ class AddForeignKeyOp(MigrateOperation):
             source_schema=source_schema,
             referent_schema=referent_schema,
         )
-        return operations.invoke(op)
+        return invoke(operations, op)
 
     def reverse(self) -> DropConstraintOp:
         return DropConstraintOp(
