@@ -29,23 +29,8 @@ classes are re-exported here for the code that imports them from here. Catalog
 checks live in :mod:`conventions.db.catalog`.
 """
 
-from conventions.operations import (
-    AddCheckConstraintOp,
-    AddChoiceColumnOp,
-    AddCommentOp,
-    AddForeignKeyOp,
-    AddIndexOp,
-    AddPrimaryKeyOp,
-    AddUniqueConstraintOp,
-    AlterChoicesOp,
-    BackfillOp,
-    ChangeColumnTypeOp,
-    CreateOrSyncTableOp,
-    DropChoiceColumnOp,
-    DropNotNullOp,
-    EnsureColumnOp,
-    SetNotNullOp,
-)
+from conventions import operations
+from conventions.operations import *  # noqa: F403  (the op classes, imported from here too)
 from conventions.ops import (
     backfill_ops,
     choice_alter,
@@ -61,21 +46,7 @@ from conventions.ops import (
 )
 
 __all__ = [
-    "AddCheckConstraintOp",
-    "AddChoiceColumnOp",
-    "AddCommentOp",
-    "AddForeignKeyOp",
-    "AddIndexOp",
-    "AddPrimaryKeyOp",
-    "AddUniqueConstraintOp",
-    "AlterChoicesOp",
-    "BackfillOp",
-    "ChangeColumnTypeOp",
-    "CreateOrSyncTableOp",
-    "DropChoiceColumnOp",
-    "DropNotNullOp",
-    "EnsureColumnOp",
-    "SetNotNullOp",
+    *operations.__all__,
     "backfill_ops",
     "choice_alter",
     "choice_impl",
