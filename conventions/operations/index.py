@@ -7,6 +7,9 @@ from typing import Any
 
 from alembic.operations import MigrateOperation, Operations
 from alembic.operations.ops import DropIndexOp
+from alembic.operations.schemaobj import SchemaObjects
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Index
 
 from conventions.operations.base import invoke
 
@@ -61,6 +64,21 @@ class AddIndexOp(MigrateOperation):
         """
         op = cls(index_name, table_name, columns, schema=schema, unique=unique, **kw)
         return invoke(operations, op)
+
+    def to_index(
+        self, migration_context: MigrationContext | None = None, *, concurrently: bool
+    ) -> Index:
+        """The index as SQLAlchemy builds it, plain or ``CONCURRENTLY``."""
+        kw = dict(self.kw)
+        kw["postgresql_concurrently"] = concurrently
+        return SchemaObjects(migration_context).index(
+            self.index_name,
+            self.table_name,
+            self.columns,
+            schema=self.schema,
+            unique=self.unique,
+            **kw,
+        )
 
     def reverse(self) -> DropIndexOp:
         # A plain DROP INDEX: it only unlinks files (ACCESS EXCLUSIVE for an instant),

@@ -7,7 +7,6 @@ is the same as elsewhere (the class holds arguments, the function runs it).
 from __future__ import annotations
 
 from alembic.operations import Operations
-from sqlalchemy import Index
 from sqlalchemy.schema import CreateIndex
 
 from conventions import logs
@@ -17,14 +16,6 @@ from conventions.errors import DefinitionConflict
 from conventions.operations.index import AddIndexOp
 from conventions.ops.runner import OpRunner, compile_text, object_name
 from conventions.ops.shadow import normalised_index
-
-
-def index_of(operations: Operations, op: AddIndexOp, *, concurrently: bool) -> Index:
-    kw = dict(op.kw)
-    kw["postgresql_concurrently"] = concurrently
-    return operations.schema_obj.index(
-        op.index_name, op.table_name, op.columns, schema=op.schema, unique=op.unique, **kw
-    )
 
 
 def _drop_invalid(run: OpRunner, name: str, schema: str | None, concurrently: bool) -> None:
@@ -42,7 +33,8 @@ def _create(
     """Build the index; CONCURRENTLY cannot run inside a transaction, so outside the step's."""
     if concurrently:
         with run.own_transaction():
-            run.run(compile_text(CreateIndex(index_of(operations, op, concurrently=True))))
+            index = op.to_index(operations.migration_context, concurrently=True)
+            run.run(compile_text(CreateIndex(index)))
     else:
         run.run(plain_sql)
 
@@ -50,7 +42,7 @@ def _create(
 @Operations.implementation_for(AddIndexOp)
 def add_index(operations: Operations, op: AddIndexOp) -> None:
     run = OpRunner(operations)
-    plain = index_of(operations, op, concurrently=False)
+    plain = op.to_index(operations.migration_context, concurrently=False)
     name = object_name(plain)
     plain_sql = compile_text(CreateIndex(plain))
     if run.offline:
