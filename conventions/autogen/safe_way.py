@@ -26,11 +26,7 @@ _CHOICE_OPS = (DropChoiceCheckOp, AlterChoicesOp)
 
 
 def _choice_columns(ops: list[Any]) -> set[str]:
-    return {
-        getattr(op, "column_name", None) or getattr(op, "column", "")
-        for op in ops
-        if isinstance(op, _CHOICE_OPS)
-    }
+    return {op.column_name for op in ops if isinstance(op, _CHOICE_OPS)}
 
 
 def _split_alter(op: AlterColumnOp) -> list[Any]:

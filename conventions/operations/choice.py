@@ -320,7 +320,8 @@ class AlterChoicesOp(MigrateOperation):
         op.replaces = replaces
         return op
 
-    def to_diff_tuple(self) -> Diff | list[Diff]:
+    # A list of diffs, as Alembic's own ModifyTableOps returns (as_diffs flattens it).
+    def to_diff_tuple(self) -> Diff | list[Diff]:  # type: ignore[override]
         """``modify_choices`` for the set, ``modify_length`` for the length (one or both)."""
         if self.adds_check:
             return _choices_diff(self.schema, self.table_name, self.column_name, None, self.values)

@@ -81,7 +81,7 @@ class ChangeColumnTypeOp(MigrateOperation):
 
     def to_diff_tuple(self) -> Any:
         """Alembic's diff for the change (kept from autogenerate's ``alter_column``)."""
-        fallback = (
+        fallback: tuple[Any, ...] = (
             "modify_type", self.schema, self.table_name, self.column_name, {},
             self.existing_type, self.type_,
         )  # fmt: skip

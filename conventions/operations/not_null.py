@@ -40,7 +40,7 @@ class NullabilityOp(MigrateOperation):
 
     def to_diff_tuple(self) -> Any:
         """Alembic's diff for the change (kept from autogenerate's ``alter_column``)."""
-        fallback = (
+        fallback: tuple[Any, ...] = (
             "modify_nullable",
             self.schema,
             self.table_name,

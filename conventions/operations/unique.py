@@ -67,8 +67,14 @@ class AddUniqueConstraintOp(MigrateOperation):
     @classmethod
     def from_create(cls, create: CreateUniqueConstraintOp) -> AddUniqueConstraintOp:
         """The house op for Alembic's ``create_unique_constraint`` (autogenerate)."""
+        name = create.constraint_name
         columns = list(create.columns)
-        op = cls(create.constraint_name, create.table_name, columns, schema=create.schema)
+        op = cls(
+            name if isinstance(name, str) else None,
+            create.table_name,
+            columns,
+            schema=create.schema,
+        )
         op.diff = create.to_diff_tuple()
         return op
 
