@@ -1,7 +1,7 @@
 """``op.add_index``: an idempotent ``create_index``, optionally CONCURRENTLY.
 
-Small enough to keep the op object and its implementation in one module; the split
-is the same as elsewhere (the class holds arguments, the function runs it).
+How it runs; what it is (its arguments, ``to_index()``, ``reverse()``) is declared in
+:mod:`conventions.operations.index`.
 """
 
 from __future__ import annotations
