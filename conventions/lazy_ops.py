@@ -6,8 +6,12 @@ themselves there would load the code that changes the database into every proces
 that imports the package — the models (``from conventions import Choice``),
 ``status``, ``inspect``, ``lint`` — and read-only commands must never load it. So
 the package registers one placeholder per name through Alembic's public
-``Operations.register_operation``; the first call imports :mod:`conventions.ops`,
-whose own registrations replace every placeholder, and runs the real operation.
+``Operations.register_operation``; the first call imports :mod:`conventions.ops`
+(the implementations), which imports the declarations (:mod:`conventions.operations`),
+whose registrations replace every placeholder, and runs the real operation. When
+something else registered the declarations first (env.py's ``conventions.autogen``),
+there are no placeholders left: each declaration loads the implementations on its
+own first call (:func:`conventions.operations.base.invoke`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from alembic.operations import Operations
 
 from conventions.errors import ConventionsError
 
-# Every name conventions.ops registers (tests/test_package_imports.py keeps them equal).
+# Every name conventions.operations registers (tests/test_package_imports.py keeps them equal).
 HOUSE_OPS: tuple[str, ...] = (
     "add_check_constraint",
     "add_choice_column",

@@ -24,12 +24,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
 import conventions  # noqa: F401  (registers the comparators)
-from conventions.autogen.changes import describe
 from conventions.autogen.imports import drop_unused_template_imports
 from conventions.autogen.rewrite import is_enum, refuse_enums
 from conventions.choice import Choice
 from conventions.errors import EnumNotAllowed, InvalidChoices
 from conventions.naming import NAMING_CONVENTION
+from conventions.operations.choice import describe
 from conventions.reports import drift
 
 

@@ -41,17 +41,16 @@ from alembic.util import DispatchPriority, PriorityDispatchResult
 from sqlalchemy import Column, String, Table
 
 from conventions.autogen import safe_way
-from conventions.autogen.changes import (
-    ChoiceCheckAdded,
-    ChoiceCheckDropped,
-    ChoiceColumnAdded,
-    ChoiceColumnDropped,
-    ChoicesAltered,
-)
 from conventions.autogen.live import LiveChoice, live_table
 from conventions.autogen.tables import house_create_table, house_recreate_table
 from conventions.choice import Choice
 from conventions.db.catalog import parse_literal
+from conventions.operations.choice import (
+    AddChoiceColumnOp,
+    AlterChoicesOp,
+    DropChoiceCheckOp,
+    DropChoiceColumnOp,
+)
 
 CONTINUE = PriorityDispatchResult.CONTINUE
 STOP = PriorityDispatchResult.STOP
@@ -106,7 +105,7 @@ def _compare_choices(
         elif found.is_choice and found.name not in named:
             assert found.values is not None
             modify_table_ops.ops.append(
-                ChoiceCheckDropped.from_live(schema, tname, column.name, found.values)
+                DropChoiceCheckOp.from_live(schema, tname, column.name, found.values)
             )
     return CONTINUE
 
@@ -127,7 +126,7 @@ def _compare_choice_column(
         if set(found.values) == set(choice.values) and not resize:
             return
         modify_table_ops.ops.append(
-            ChoicesAltered(
+            AlterChoicesOp(
                 table,
                 column.name,
                 choice.values,
@@ -146,8 +145,9 @@ def _compare_choice_column(
             if isinstance(op.modify_type, Choice):
                 op.modify_type = String(choice.length)
             at = index + 1
-    add = ChoiceCheckAdded(table, column.name, choice.values, schema=schema)
-    add.replaces = found.condition
+    add = AlterChoicesOp.adding_check(
+        schema, table, column.name, choice.values, replaces=found.condition
+    )
     modify_table_ops.ops.insert(at, add)
 
 
@@ -169,7 +169,7 @@ def _house_ops(
 
 def _house_column_op(autogen_context: AutogenContext, op: Any) -> Any:
     if isinstance(op, AddColumnOp) and isinstance(op.column.type, Choice):
-        return ChoiceColumnAdded.from_column(op.schema, op.table_name, op.column)
+        return AddChoiceColumnOp.from_column(op.schema, op.table_name, op.column)
     if isinstance(op, DropColumnOp) and type(op) is DropColumnOp:
         dropped = op.to_column()
         found = live_table(autogen_context, op.table_name, op.schema).column(op.column_name)
@@ -182,7 +182,7 @@ def _house_column_op(autogen_context: AutogenContext, op: Any) -> Any:
             value is not None and value not in found.values
         ):
             return op  # a default add_choice_column cannot recreate: keep Alembic's ops
-        return ChoiceColumnDropped.from_live(
+        return DropChoiceColumnOp.from_live(
             op.schema,
             op.table_name,
             dropped,

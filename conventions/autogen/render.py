@@ -1,4 +1,4 @@
-"""How autogenerate writes the house choice ops (Alembic's ``render.py`` for ``choice_ops``).
+"""How autogenerate writes the house choice ops (Alembic's ``render.py`` for them).
 
 Each renderer writes the call a person would type, with every argument that fixes
 the result spelled out: ``length=`` is always written, even when it equals today's
@@ -16,9 +16,13 @@ from alembic.autogenerate import renderers
 from alembic.autogenerate.api import AutogenContext
 from alembic.autogenerate.render import _constraint_renderers
 
-from conventions.autogen.changes import ChoiceCheckDropped
 from conventions.autogen.tables import ChoiceConstraint
-from conventions.ops.choice_ops import AddChoiceColumnOp, AlterChoicesOp, DropChoiceColumnOp
+from conventions.operations.choice import (
+    AddChoiceColumnOp,
+    AlterChoicesOp,
+    DropChoiceCheckOp,
+    DropChoiceColumnOp,
+)
 
 
 def _prefix(autogen_context: AutogenContext) -> str:
@@ -85,8 +89,8 @@ def _drop_choice_column(autogen_context: AutogenContext, op: DropChoiceColumnOp)
     )
 
 
-@renderers.dispatch_for(ChoiceCheckDropped)
-def _drop_choice_check(autogen_context: AutogenContext, op: ChoiceCheckDropped) -> list[str]:
+@renderers.dispatch_for(DropChoiceCheckOp)
+def _drop_choice_check(autogen_context: AutogenContext, op: DropChoiceCheckOp) -> list[str]:
     name = f"{_prefix(autogen_context)}f({str(op.constraint_name)!r})"
     kw: dict[str, Any] = {"type_": repr("check")}
     if op.schema is not None:

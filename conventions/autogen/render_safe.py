@@ -14,9 +14,9 @@ from alembic.autogenerate.api import AutogenContext
 from alembic.autogenerate.render import _render_gen_name, _repr_type
 
 from conventions.autogen.render import _call
-from conventions.ops.not_null_ops import DropNotNullOp, SetNotNullOp
-from conventions.ops.type_ops import ChangeColumnTypeOp
-from conventions.ops.unique_ops import AddPrimaryKeyOp, AddUniqueConstraintOp
+from conventions.operations.column_type import ChangeColumnTypeOp
+from conventions.operations.not_null import DropNotNullOp, SetNotNullOp
+from conventions.operations.unique import AddPrimaryKeyOp, AddUniqueConstraintOp
 
 
 def _schema(kw: dict[str, Any], schema: str | None) -> dict[str, Any]:

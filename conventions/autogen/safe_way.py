@@ -17,13 +17,12 @@ from typing import Any
 
 from alembic.operations.ops import AlterColumnOp, CreateUniqueConstraintOp, ModifyTableOps
 
-from conventions.autogen.changes import ChoiceCheckAdded, ChoiceCheckDropped
-from conventions.ops.choice_ops import AlterChoicesOp
-from conventions.ops.not_null_ops import DropNotNullOp, SetNotNullOp
-from conventions.ops.type_ops import ChangeColumnTypeOp
-from conventions.ops.unique_ops import AddUniqueConstraintOp
+from conventions.operations.choice import AlterChoicesOp, DropChoiceCheckOp
+from conventions.operations.column_type import ChangeColumnTypeOp
+from conventions.operations.not_null import NullabilityOp
+from conventions.operations.unique import AddUniqueConstraintOp
 
-_CHOICE_OPS = (ChoiceCheckAdded, ChoiceCheckDropped, AlterChoicesOp)
+_CHOICE_OPS = (DropChoiceCheckOp, AlterChoicesOp)
 
 
 def _choice_columns(ops: list[Any]) -> set[str]:
@@ -35,21 +34,10 @@ def _split_alter(op: AlterColumnOp) -> list[Any]:
     out: list[Any] = []
     diffs = op.to_diff_tuple()
     if op.modify_type is not None:
-        changed = ChangeColumnTypeOp(
-            op.table_name,
-            op.column_name,
-            op.modify_type,
-            existing_type=op.existing_type,
-            schema=op.schema,
-        )
-        changed.diff = [d for d in diffs if d[0] == "modify_type"]
-        out.append(changed)
+        out.append(ChangeColumnTypeOp.from_alter(op, diffs))
         op.modify_type = None
     if op.modify_nullable is not None:
-        kind = SetNotNullOp if op.modify_nullable is False else DropNotNullOp
-        nullable = kind(op.table_name, op.column_name, schema=op.schema)
-        nullable.diff = [d for d in diffs if d[0] == "modify_nullable"]
-        out.append(nullable)
+        out.append(NullabilityOp.from_alter(op, diffs))
         op.modify_nullable = None
     if op.has_changes():
         out.insert(0, op)
@@ -64,11 +52,7 @@ def rewrite(table_ops: ModifyTableOps) -> None:
         if isinstance(op, AlterColumnOp) and op.column_name not in skip:
             result.extend(_split_alter(op))
         elif isinstance(op, CreateUniqueConstraintOp):
-            # Alembic's "no name" marker (_NONE_NAME) means what None does: the convention's
-            name = op.constraint_name if isinstance(op.constraint_name, str) else None
-            unique = AddUniqueConstraintOp(name, op.table_name, list(op.columns), schema=op.schema)
-            unique.diff = op.to_diff_tuple()
-            result.append(unique)
+            result.append(AddUniqueConstraintOp.from_create(op))
         else:
             result.append(op)
     table_ops.ops = result

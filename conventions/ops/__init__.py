@@ -21,11 +21,16 @@ backfill                  UPDATE in keyset batches, own transactions, resumable
 change_column_type        in place when no rewrite is needed, else refused with steps
 ========================  =========================================================
 
-Each op object (``…_ops``) holds its arguments and its ``reverse()``; each
-implementation (``…_impl`` or the bottom of the same module) runs it online or
-prints it offline. Catalog checks live in :mod:`conventions.db.catalog`.
+This package is the write side: each ``@Operations.implementation_for`` runs an op
+online or prints it offline. What each op *is* (its arguments, ``reverse()``, its
+autogenerate conversions) is declared read-side in :mod:`conventions.operations`,
+which autogenerate and ``status`` load without loading this package; the op
+classes are re-exported here for the code that imports them from here. Catalog
+checks live in :mod:`conventions.db.catalog`.
 """
 
+from conventions import operations
+from conventions.operations import *  # noqa: F403  (the op classes, imported from here too)
 from conventions.ops import (
     backfill_ops,
     choice_alter,
@@ -39,33 +44,9 @@ from conventions.ops import (
     type_ops,
     unique_impl,
 )
-from conventions.ops.backfill_ops import BackfillOp
-from conventions.ops.choice_ops import AddChoiceColumnOp, AlterChoicesOp, DropChoiceColumnOp
-from conventions.ops.column_ops import EnsureColumnOp
-from conventions.ops.comment_ops import AddCommentOp
-from conventions.ops.constraint_ops import AddCheckConstraintOp, AddForeignKeyOp
-from conventions.ops.index_ops import AddIndexOp
-from conventions.ops.not_null_ops import DropNotNullOp, SetNotNullOp
-from conventions.ops.table_sync import CreateOrSyncTableOp
-from conventions.ops.type_ops import ChangeColumnTypeOp
-from conventions.ops.unique_ops import AddPrimaryKeyOp, AddUniqueConstraintOp
 
 __all__ = [
-    "AddCheckConstraintOp",
-    "AddChoiceColumnOp",
-    "AddCommentOp",
-    "AddForeignKeyOp",
-    "AddIndexOp",
-    "AddPrimaryKeyOp",
-    "AddUniqueConstraintOp",
-    "AlterChoicesOp",
-    "BackfillOp",
-    "ChangeColumnTypeOp",
-    "CreateOrSyncTableOp",
-    "DropChoiceColumnOp",
-    "DropNotNullOp",
-    "EnsureColumnOp",
-    "SetNotNullOp",
+    *operations.__all__,
     "backfill_ops",
     "choice_alter",
     "choice_impl",

@@ -1,24 +1,27 @@
-"""How add_choice_column and drop_choice_column run (``toimpl`` for ``choice_ops``).
+"""How add_choice_column and drop_choice_column run (``toimpl`` for ``operations.choice``).
 
-Each implementation first decides everything from the catalog — what exists, whether
-it is identical, whether the data allows the change — and raises before its first
-statement; only then does it emit DDL. Offline there is no catalog, so it prints the
-DDL for the usual case: an existing, possibly busy table.
+Decide, then do: :func:`plan_add_choice_column` decides everything from the catalog
+rows — what exists, whether it is identical, which data checks come before the first
+statement — and raises on a conflict; :func:`conventions.ops.steps.execute` then
+runs the steps. Offline there is no catalog, so :func:`offline_add_choice_column`
+prints the DDL for the usual case: an existing, possibly busy table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from alembic.operations import Operations
+from sqlalchemy.engine import Connection
 
 from conventions import logs
 from conventions.choice import constraint_name
 from conventions.db import catalog, preflight
 from conventions.db.sqltext import ident, literal, literal_list, qualified
 from conventions.errors import ConstraintViolation, DefinitionConflict
-from conventions.ops.choice_ops import AddChoiceColumnOp, DropChoiceColumnOp
+from conventions.operations.choice import AddChoiceColumnOp, DropChoiceColumnOp
 from conventions.ops.runner import OpRunner
+from conventions.ops.steps import Check, Run, Step, Validate, Warn, execute
 
 
 def check_sql(column: str, values: Sequence[str]) -> str:
@@ -42,12 +45,6 @@ def same_set(found: catalog.ChoiceCheck | None, column: str, values: Sequence[st
     return found is not None and found.column == column and set(found.values) == set(values)
 
 
-def preflight_values(
-    run: OpRunner, table: catalog.TableInfo, column: str, values: Sequence[str]
-) -> None:
-    rejected(table, column, values).check(run.conn)
-
-
 def rejected(
     table: catalog.TableInfo, column: str, values: Sequence[str], *, name: str | None = None
 ) -> preflight.Rejected:
@@ -68,23 +65,35 @@ def rejected(
     )
 
 
-@Operations.implementation_for(AddChoiceColumnOp)
-def add_choice_column(operations: Operations, op: AddChoiceColumnOp) -> None:
-    run = OpRunner(operations)
+def offline_add_choice_column(op: AddChoiceColumnOp) -> list[Step]:
+    """What ``--sql`` prints: the steps for an existing, possibly busy table."""
+    table_sql = qualified(op.table_name, op.schema)
+    name = constraint_name(op.table_name, op.column_name)
+    steps: list[Step] = [Run(f"ALTER TABLE {table_sql} ADD COLUMN {_column_sql(op)}")]
+    if op.comment is not None:
+        steps.append(Run(_comment_sql(table_sql, op.column_name, op.comment)))
+    check = check_sql(op.column_name, op.values)
+    steps.append(
+        Run(f"ALTER TABLE {table_sql} ADD CONSTRAINT {ident(name)} CHECK ({check}) NOT VALID")
+    )
+    steps.append(Validate(table_sql, (name,)))
+    return steps
+
+
+def plan_add_choice_column(
+    op: AddChoiceColumnOp,
+    table: catalog.TableInfo,
+    column: catalog.ColumnInfo | None,
+    existing: catalog.ConstraintInfo | None,
+) -> list[Step]:
+    """Decide from the catalog what adding the column takes; raise if it cannot be done.
+
+    ``column`` and ``existing`` are what the table has under the op's column and CHECK
+    names. A different definition raises DefinitionConflict here, before any step.
+    """
     table_sql = qualified(op.table_name, op.schema)
     name = constraint_name(op.table_name, op.column_name)
     check = check_sql(op.column_name, op.values)
-    if run.offline:
-        run.run(f"ALTER TABLE {table_sql} ADD COLUMN {_column_sql(op)}")
-        if op.comment is not None:
-            run.run(_comment_sql(table_sql, op.column_name, op.comment))
-        run.run(f"ALTER TABLE {table_sql} ADD CONSTRAINT {ident(name)} CHECK ({check}) NOT VALID")
-        run.validate(table_sql, [name])
-        return
-
-    table, column, existing = run.require_table_with(
-        op.table_name, op.schema, column=op.column_name, constraint=name
-    )
     label = f"{table.name}.{op.column_name}"
     if column is not None:
         _compare_column(column, op, label)
@@ -95,47 +104,75 @@ def add_choice_column(operations: Operations, op: AddChoiceColumnOp) -> None:
             existing=existing.render(),
             wanted=f"CHECK ({check})",
         )
+    steps: list[Step] = []
     if column is None and not op.nullable and op.server_default is None:
-        if preflight.table_has_rows(run.conn, table.name, schema=table.schema):
-            raise ConstraintViolation(
-                f"Cannot add {label} as NOT NULL without a default: {table.name} has rows, "
-                "which would all be NULL.",
-                table=table.name,
-                column=op.column_name,
-                unchanged=True,
-                hints=[
-                    "Give it a server_default (one of its values),",
-                    "or add it nullable, fill it in a data migration, then make it NOT NULL.",
-                ],
-            )
+        steps.append(
+            Check(f"{table.name} has no rows (NOT NULL without a default)", _no_rows(table, op))
+        )
     if column is not None and existing is None:
-        preflight_values(run, table, op.column_name, op.values)  # half-applied: data first
+        steps.append(Check.rows(rejected(table, op.column_name, op.values)))  # half-applied
 
     inline = table.created_in_transaction and existing is None
     if column is None:
         column_sql = _column_sql(op)
         if inline:  # nobody else can see this table: check in place, no NOT VALID
             column_sql += f" CONSTRAINT {ident(name)} CHECK ({check})"
-        run.run(f"ALTER TABLE {table_sql} ADD COLUMN {column_sql}")
+        steps.append(Run(f"ALTER TABLE {table_sql} ADD COLUMN {column_sql}"))
     else:
-        logs.warn(f"Column {label} already exists, skipping")
+        steps.append(Warn(f"Column {label} already exists, skipping"))
     if op.comment is not None and (column is None or column.comment is None):
-        run.run(_comment_sql(table_sql, op.column_name, op.comment))
+        steps.append(Run(_comment_sql(table_sql, op.column_name, op.comment)))
 
+    add = f"ALTER TABLE {table_sql} ADD CONSTRAINT {ident(name)} CHECK ({check})"
     if existing is None:
         if column is not None and inline:
-            run.run(f"ALTER TABLE {table_sql} ADD CONSTRAINT {ident(name)} CHECK ({check})")
+            steps.append(Run(add))
         elif not inline:
-            run.run(
-                f"ALTER TABLE {table_sql} ADD CONSTRAINT {ident(name)} CHECK ({check}) NOT VALID"
-            )
-            run.validate(table_sql, [name])
+            steps += [Run(f"{add} NOT VALID"), Validate(table_sql, (name,))]
     elif existing.validated:
-        logs.warn(f"Constraint {name} on {table.name} already exists, skipping")
+        steps.append(Warn(f"Constraint {name} on {table.name} already exists, skipping"))
     else:
-        logs.warn(f"Constraint {name} on {table.name} exists but is NOT VALID; validating it")
-        preflight_values(run, table, op.column_name, op.values)
-        run.validate(table_sql, [name])
+        steps += [
+            Warn(f"Constraint {name} on {table.name} exists but is NOT VALID; validating it"),
+            Check.rows(rejected(table, op.column_name, op.values)),
+            Validate(table_sql, (name,)),
+        ]
+    return steps
+
+
+def _no_rows(table: catalog.TableInfo, op: AddChoiceColumnOp) -> Callable[[Connection], None]:
+    """Refuse a NOT NULL column without a default on a table with rows (all would be NULL)."""
+
+    def test(conn: Connection) -> None:
+        if preflight.table_has_rows(conn, table.name, schema=table.schema):
+            raise ConstraintViolation(
+                f"Cannot add {table.name}.{op.column_name} as NOT NULL without a default: "
+                f"{table.name} has rows, which would all be NULL.",
+                unchanged=True,
+                table=table.name,
+                column=op.column_name,
+                hints=[
+                    "Give it a server_default (one of its values),",
+                    "or add it nullable, fill it in a data migration, then make it NOT NULL.",
+                ],
+            )
+
+    return test
+
+
+@Operations.implementation_for(AddChoiceColumnOp)
+def add_choice_column(operations: Operations, op: AddChoiceColumnOp) -> None:
+    run = OpRunner(operations)
+    if run.offline:
+        execute(run, offline_add_choice_column(op))
+        return
+    table, column, existing = run.require_table_with(
+        op.table_name,
+        op.schema,
+        column=op.column_name,
+        constraint=constraint_name(op.table_name, op.column_name),
+    )
+    execute(run, plan_add_choice_column(op, table, column, existing))
 
 
 def _compare_column(column: catalog.ColumnInfo, op: AddChoiceColumnOp, label: str) -> None:

@@ -8,68 +8,14 @@ migration names it as ``existing_comment`` (which also makes the op reversible).
 
 from __future__ import annotations
 
-from alembic.operations import MigrateOperation, Operations
+from alembic.operations import Operations
 
 from conventions import logs
 from conventions.db import catalog
 from conventions.db.sqltext import ident, literal, qualified
 from conventions.errors import DefinitionConflict
+from conventions.operations.comment import AddCommentOp
 from conventions.ops.runner import OpRunner
-
-
-@Operations.register_operation("add_comment")
-class AddCommentOp(MigrateOperation):
-    """Set (or with ``comment=None``, remove) a table's or a column's comment."""
-
-    def __init__(
-        self,
-        table_name: str,
-        comment: str | None,
-        *,
-        column_name: str | None = None,
-        existing_comment: str | None = None,
-        schema: str | None = None,
-    ) -> None:
-        self.table_name = table_name
-        self.comment = comment
-        self.column_name = column_name
-        self.existing_comment = existing_comment
-        self.schema = schema
-
-    @classmethod
-    def add_comment(
-        cls,
-        operations: Operations,
-        table_name: str,
-        comment: str | None,
-        *,
-        column_name: str | None = None,
-        existing_comment: str | None = None,
-        schema: str | None = None,
-    ) -> None:
-        """``COMMENT ON TABLE`` (or ``COLUMN`` with ``column_name=``) ``IS 'comment'``.
-
-        Locks: SHARE UPDATE EXCLUSIVE on the table for an instant — reads and writes
-        continue. Already this comment: skipped with a warning. No comment yet, or the
-        ``existing_comment`` given: set. Any other comment: DefinitionConflict.
-        """
-        op = cls(
-            table_name,
-            comment,
-            column_name=column_name,
-            existing_comment=existing_comment,
-            schema=schema,
-        )
-        return operations.invoke(op)
-
-    def reverse(self) -> AddCommentOp:
-        return AddCommentOp(
-            self.table_name,
-            self.existing_comment,
-            column_name=self.column_name,
-            existing_comment=self.comment,
-            schema=self.schema,
-        )
 
 
 @Operations.implementation_for(AddCommentOp)

@@ -16,36 +16,13 @@ from conventions import logs
 from conventions.db import catalog, preflight
 from conventions.db.sqltext import ident, qualified
 from conventions.errors import DefinitionConflict
-from conventions.ops.constraint_ops import AddCheckConstraintOp, AddForeignKeyOp
+from conventions.operations.constraint import AddCheckConstraintOp, AddForeignKeyOp
 from conventions.ops.runner import OpRunner, compile_text, object_name
 from conventions.ops.shadow import check_columns, normalised_check
 
 _ACTIONS = {None: "a", "NO ACTION": "a", "RESTRICT": "r", "CASCADE": "c", "SET NULL": "n"}
 _ACTIONS["SET DEFAULT"] = "d"
 _MATCH = {None: "s", "SIMPLE": "s", "FULL": "f", "PARTIAL": "p"}
-
-
-def check_constraint_of(operations: Operations, op: AddCheckConstraintOp) -> CheckConstraint:
-    return operations.schema_obj.check_constraint(
-        op.constraint_name, op.table_name, op.condition, schema=op.schema
-    )
-
-
-def foreign_key_of(operations: Operations, op: AddForeignKeyOp) -> ForeignKeyConstraint:
-    return operations.schema_obj.foreign_key_constraint(
-        op.constraint_name,
-        op.source_table,
-        op.referent_table,
-        op.local_cols,
-        op.remote_cols,
-        onupdate=op.onupdate,
-        ondelete=op.ondelete,
-        deferrable=op.deferrable,
-        source_schema=op.source_schema,
-        referent_schema=op.referent_schema,
-        initially=op.initially,
-        match=op.match,
-    )
 
 
 def _body(add_sql: str, name_sql: str) -> str:
@@ -125,7 +102,7 @@ def add_check_constraint(operations: Operations, op: AddCheckConstraintOp) -> No
     def rejects(run: OpRunner, name: str, wanted_sql: str) -> preflight.Rejected:
         return check_rejects(run, op.table_name, op.schema, name, wanted_sql)
 
-    constraint = check_constraint_of(operations, op)
+    constraint = op.to_constraint(operations.migration_context)
     _add_constraint(operations, constraint, op.table_name, op.schema, state, rejects)
 
 
@@ -200,5 +177,5 @@ def add_foreign_key(operations: Operations, op: AddForeignKeyOp) -> None:
         source = preflight.relation(op.source_table, schema=op.source_schema)
         return foreign_key_rejects(op, name, source=source)
 
-    constraint = foreign_key_of(operations, op)
+    constraint = op.to_constraint(operations.migration_context)
     _add_constraint(operations, constraint, op.source_table, op.source_schema, state, rejects)

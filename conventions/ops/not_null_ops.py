@@ -5,20 +5,20 @@
 CHECK constraint already proves ``column IS NOT NULL``, so the house way is:
 ``ADD CONSTRAINT … CHECK (column IS NOT NULL) NOT VALID`` (an instant), ``VALIDATE``
 in its own transaction (a scan under SHARE UPDATE EXCLUSIVE: reads and writes go on),
-``SET NOT NULL`` (an instant), and ``DROP CONSTRAINT`` (an instant). The op object and
-its implementation share this module (small, as ``index_ops``).
+``SET NOT NULL`` (an instant), and ``DROP CONSTRAINT`` (an instant). The op objects
+are declared in :mod:`conventions.operations.not_null`; both implementations here
+share what is the same either way (:func:`_alter`, :func:`_to_change`).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from alembic.operations import MigrateOperation, Operations
+from alembic.operations import Operations
 
 from conventions import logs
 from conventions.db import catalog, preflight
 from conventions.db.sqltext import fit_name, ident, qualified
 from conventions.errors import DefinitionConflict
+from conventions.operations.not_null import DropNotNullOp, NullabilityOp, SetNotNullOp
 from conventions.ops.runner import OpRunner, primary_key
 
 NULL_HINTS = (
@@ -26,87 +26,6 @@ NULL_HINTS = (
     "in this or an earlier migration,",
     "or give the column a server_default and backfill the existing rows.",
 )
-
-
-@Operations.register_operation("set_not_null")
-class SetNotNullOp(MigrateOperation):
-    """Make a column NOT NULL through a validated CHECK, never scanning under ACCESS EXCLUSIVE."""
-
-    diff: Any = None  # autogenerate's own diff, when it wrote this op (autogen.safe_way)
-
-    def __init__(self, table_name: str, column_name: str, *, schema: str | None = None) -> None:
-        self.table_name = table_name
-        self.column_name = column_name
-        self.schema = schema
-
-    @classmethod
-    def set_not_null(
-        cls, operations: Operations, table_name: str, column_name: str, *, schema: str | None = None
-    ) -> None:
-        """Make ``column_name`` NOT NULL online; what ``alter_column(nullable=False)`` should be.
-
-        Rows holding NULL are counted first (one scan under ACCESS SHARE): any is a
-        ConstraintViolation with the count and sample primary keys, before any DDL.
-        Then CHECK NOT VALID → VALIDATE (own transaction, SHARE UPDATE EXCLUSIVE) →
-        SET NOT NULL (ACCESS EXCLUSIVE for an instant: PostgreSQL 12+ trusts the
-        CHECK and skips the scan) → DROP the CHECK. The VALIDATE commits the work
-        before it, like every house op that validates. Already NOT NULL: skipped with
-        a warning; a leftover CHECK from an interrupted run is reused.
-        """
-        return operations.invoke(cls(table_name, column_name, schema=schema))
-
-    def reverse(self) -> DropNotNullOp:
-        return DropNotNullOp(self.table_name, self.column_name, schema=self.schema)
-
-    def to_diff_tuple(self) -> Any:
-        """Alembic's diff for the change (kept from autogenerate's ``alter_column``)."""
-        fallback: tuple[Any, ...] = (
-            "modify_nullable",
-            self.schema,
-            self.table_name,
-            self.column_name,
-            {},
-            True,
-            False,
-        )
-        return self.diff or fallback
-
-
-@Operations.register_operation("drop_not_null")
-class DropNotNullOp(MigrateOperation):
-    """Let a column hold NULL again (metadata only)."""
-
-    diff: Any = None  # autogenerate's own diff, when it wrote this op (autogen.safe_way)
-
-    def __init__(self, table_name: str, column_name: str, *, schema: str | None = None) -> None:
-        self.table_name = table_name
-        self.column_name = column_name
-        self.schema = schema
-
-    @classmethod
-    def drop_not_null(
-        cls, operations: Operations, table_name: str, column_name: str, *, schema: str | None = None
-    ) -> None:
-        """``ALTER COLUMN … DROP NOT NULL``: ACCESS EXCLUSIVE for an instant, no scan.
-
-        Already nullable: skipped with a warning.
-        """
-        return operations.invoke(cls(table_name, column_name, schema=schema))
-
-    def reverse(self) -> SetNotNullOp:
-        return SetNotNullOp(self.table_name, self.column_name, schema=self.schema)
-
-    def to_diff_tuple(self) -> Any:
-        fallback: tuple[Any, ...] = (
-            "modify_nullable",
-            self.schema,
-            self.table_name,
-            self.column_name,
-            {},
-            False,
-            True,
-        )
-        return self.diff or fallback
 
 
 def not_null_check_name(table: str, column: str) -> str:
@@ -150,8 +69,25 @@ def set_not_null_steps(run: OpRunner, table: catalog.TableInfo | None, op: SetNo
             added[name] = null_rows(run, table, op.column_name)
     if existing is None or not existing.validated:
         run.validate(table_sql, [name], added=added)
-    run.run(f"ALTER TABLE {table_sql} ALTER COLUMN {column} SET NOT NULL")
+    run.run(_alter(op))
     run.run(f"ALTER TABLE {table_sql} DROP CONSTRAINT {ident(name)}")
+
+
+def _alter(op: NullabilityOp) -> str:
+    """``ALTER COLUMN … SET NOT NULL`` or ``… DROP NOT NULL``: what the op finally says."""
+    action = "DROP NOT NULL" if op.nullable else "SET NOT NULL"
+    table_sql = qualified(op.table_name, op.schema)
+    return f"ALTER TABLE {table_sql} ALTER COLUMN {ident(op.column_name)} {action}"
+
+
+def _to_change(run: OpRunner, op: NullabilityOp) -> catalog.TableInfo | None:
+    """The table, if the column is not yet what ``op`` makes it; else warn and say None."""
+    table = run.require_table(op.table_name, op.schema)
+    if run.require_column(table, op.column_name).not_null == op.nullable:
+        return table
+    state = "nullable" if op.nullable else "NOT NULL"
+    logs.warn(f"Column {table.name}.{op.column_name} is already {state}, skipping")
+    return None
 
 
 @Operations.implementation_for(SetNotNullOp)
@@ -160,16 +96,12 @@ def set_not_null(operations: Operations, op: SetNotNullOp) -> None:
     if run.offline:
         set_not_null_steps(run, None, op)
         return
-    table = run.require_table(op.table_name, op.schema)
-    info = run.require_column(table, op.column_name)
-    if info.not_null:
-        logs.warn(f"Column {table.name}.{op.column_name} is already NOT NULL, skipping")
+    table = _to_change(run, op)
+    if table is None:
         return
     null_rows(run, table, op.column_name).check(run.conn)  # before any DDL
     if table.created_in_transaction:
-        # Nobody else can see the table: the scan blocks no one.
-        table_sql = qualified(op.table_name, op.schema)
-        run.run(f"ALTER TABLE {table_sql} ALTER COLUMN {ident(op.column_name)} SET NOT NULL")
+        run.run(_alter(op))  # nobody else can see the table: the scan blocks no one
         return
     set_not_null_steps(run, table, op)
     logs.done(
@@ -181,15 +113,5 @@ def set_not_null(operations: Operations, op: SetNotNullOp) -> None:
 @Operations.implementation_for(DropNotNullOp)
 def drop_not_null(operations: Operations, op: DropNotNullOp) -> None:
     run = OpRunner(operations)
-    statement = (
-        f"ALTER TABLE {qualified(op.table_name, op.schema)}"
-        f" ALTER COLUMN {ident(op.column_name)} DROP NOT NULL"
-    )
-    if run.offline:
-        run.run(statement)
-        return
-    table = run.require_table(op.table_name, op.schema)
-    if not run.require_column(table, op.column_name).not_null:
-        logs.warn(f"Column {table.name}.{op.column_name} is already nullable, skipping")
-        return
-    run.run(statement)
+    if run.offline or _to_change(run, op) is not None:
+        run.run(_alter(op))

@@ -10,9 +10,10 @@ from conventions import logs
 from conventions.db import catalog, preflight
 from conventions.db.sqltext import ident, qualified
 from conventions.errors import DefinitionConflict
-from conventions.ops.not_null_ops import SetNotNullOp, set_not_null_steps
+from conventions.operations.not_null import SetNotNullOp
+from conventions.operations.unique import AddPrimaryKeyOp, AddUniqueConstraintOp
+from conventions.ops.not_null_ops import set_not_null_steps
 from conventions.ops.runner import OpRunner, object_name
-from conventions.ops.unique_ops import AddPrimaryKeyOp, AddUniqueConstraintOp
 
 _UNIQUE_VIOLATION = "23505"
 

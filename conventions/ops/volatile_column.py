@@ -20,9 +20,10 @@ from conventions.db import catalog
 from conventions.db.sqltext import ident, qualified
 from conventions.db.volatility import volatile_functions
 from conventions.errors import ConventionsError
-from conventions.ops.backfill_ops import DEFAULT_BATCH as BATCH
-from conventions.ops.backfill_ops import DEFAULT_PAUSE as PAUSE
-from conventions.ops.not_null_ops import SetNotNullOp, set_not_null_steps
+from conventions.operations.backfill import DEFAULT_BATCH as BATCH
+from conventions.operations.backfill import DEFAULT_PAUSE as PAUSE
+from conventions.operations.not_null import SetNotNullOp
+from conventions.ops.not_null_ops import set_not_null_steps
 from conventions.ops.runner import OpRunner, primary_key
 from conventions.runtime import commits
 from conventions.runtime.backfill import (

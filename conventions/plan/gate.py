@@ -18,7 +18,7 @@ from pathlib import Path
 from conventions.errors import InvalidSetting
 from conventions.plan.report import LockPlan, Plan, RevisionPlan, StatementPlan
 from conventions.project.config import lookup
-from conventions.runtime.limits import parse_duration
+from conventions.project.durations import parse_duration
 
 ENV = "CONVENTIONS_PLAN_MAX_BLOCKING"
 DEFAULT = 1.0

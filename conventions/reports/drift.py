@@ -137,7 +137,7 @@ def object_name(obj: Any) -> str:
 
 def describe(diff: tuple[Any, ...]) -> str:
     """Render one Alembic diff tuple as a sentence a person can act on."""
-    from conventions.autogen.changes import describe as describe_choice
+    from conventions.operations.choice import describe as describe_choice
 
     choice_text = describe_choice(diff)
     if choice_text is not None:

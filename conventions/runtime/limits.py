@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conventions.errors import InvalidSetting
+from conventions.project.durations import parse_duration
 
 MIGRATOR_WAIT = "CONVENTIONS_MIGRATOR_WAIT"
 LOCK_TIMEOUT = "CONVENTIONS_LOCK_TIMEOUT"
@@ -33,19 +34,7 @@ BACKOFF_CAP = 30.0
 PG_TIMEOUT_MAX = 2_147_483_647 / 1000
 MIGRATOR_WAIT_MAX = 24 * 3600.0
 LOCK_RETRIES_MAX = 100
-# ASCII digits only: '²' or '٣' are digits to str.isdigit() but not to a person.
-_DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|sec|min|m|h)?\s*$", re.ASCII)
 _COUNT = re.compile(r"^[0-9]+$", re.ASCII)
-_UNITS = {None: 1.0, "ms": 0.001, "s": 1.0, "sec": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0}
-_DURATION_HELP = "a duration such as 500ms, 5s, 2min or 1h (a bare number means seconds)"
-
-
-def parse_duration(name: str, value: str) -> float:
-    """Return seconds for ``value``; raise InvalidSetting naming ``name`` otherwise."""
-    match = _DURATION.match(value)
-    if match is None:
-        raise InvalidSetting(name, value, _DURATION_HELP)
-    return float(match.group(1)) * _UNITS[match.group(2)]
 
 
 def _bounded(name: str, value: str, seconds: float, *, most: float, timeout: bool) -> float:

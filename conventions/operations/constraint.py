@@ -13,8 +13,12 @@ from typing import Any
 
 from alembic.operations import MigrateOperation, Operations
 from alembic.operations.ops import DropConstraintOp
+from alembic.operations.schemaobj import SchemaObjects
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import CheckConstraint, ForeignKeyConstraint
 
 from conventions.errors import InvalidArgument
+from conventions.operations.base import invoke
 
 
 @Operations.register_operation("add_check_constraint")
@@ -58,7 +62,13 @@ class AddCheckConstraintOp(MigrateOperation):
         ACCESS SHARE: any is a ConstraintViolation with the count and samples, before
         any DDL.
         """
-        return operations.invoke(cls(constraint_name, table_name, condition, schema=schema))
+        return invoke(operations, cls(constraint_name, table_name, condition, schema=schema))
+
+    def to_constraint(self, migration_context: MigrationContext | None = None) -> CheckConstraint:
+        """The CHECK as SQLAlchemy builds it (naming convention applied), as Alembic's ops do."""
+        return SchemaObjects(migration_context).check_constraint(
+            self.constraint_name, self.table_name, self.condition, schema=self.schema
+        )
 
     def reverse(self) -> DropConstraintOp:
         return DropConstraintOp(
@@ -148,7 +158,26 @@ class AddForeignKeyOp(MigrateOperation):
             source_schema=source_schema,
             referent_schema=referent_schema,
         )
-        return operations.invoke(op)
+        return invoke(operations, op)
+
+    def to_constraint(
+        self, migration_context: MigrationContext | None = None
+    ) -> ForeignKeyConstraint:
+        """The foreign key as SQLAlchemy builds it (naming convention applied)."""
+        return SchemaObjects(migration_context).foreign_key_constraint(
+            self.constraint_name,
+            self.source_table,
+            self.referent_table,
+            self.local_cols,
+            self.remote_cols,
+            onupdate=self.onupdate,
+            ondelete=self.ondelete,
+            deferrable=self.deferrable,
+            source_schema=self.source_schema,
+            referent_schema=self.referent_schema,
+            initially=self.initially,
+            match=self.match,
+        )
 
     def reverse(self) -> DropConstraintOp:
         return DropConstraintOp(

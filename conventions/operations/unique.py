@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from alembic.operations import MigrateOperation, Operations
-from alembic.operations.ops import DropConstraintOp
+from alembic.operations.ops import CreateUniqueConstraintOp, DropConstraintOp
 
 from conventions.errors import InvalidArgument
+from conventions.operations.base import invoke
 
 
 @Operations.register_operation("add_unique_constraint")
@@ -23,7 +24,8 @@ class AddUniqueConstraintOp(MigrateOperation):
     """Add a UNIQUE constraint from an index built CONCURRENTLY."""
 
     primary = False
-    diff: Any = None  # autogenerate's own diff, when it wrote this op (autogen.safe_way)
+    diff: Any = None
+    """The diff of the ``create_unique_constraint`` autogenerate built the op from, if any."""
 
     def __init__(
         self,
@@ -63,7 +65,21 @@ class AddUniqueConstraintOp(MigrateOperation):
         warning; another definition is a DefinitionConflict. On a table created in
         this transaction the constraint is added directly.
         """
-        return operations.invoke(cls(constraint_name, table_name, columns, schema=schema))
+        return invoke(operations, cls(constraint_name, table_name, columns, schema=schema))
+
+    @classmethod
+    def from_create(cls, create: CreateUniqueConstraintOp) -> AddUniqueConstraintOp:
+        """The house op for Alembic's ``create_unique_constraint`` (autogenerate)."""
+        name = create.constraint_name
+        columns = list(create.columns)
+        op = cls(
+            name if isinstance(name, str) else None,
+            create.table_name,
+            columns,
+            schema=create.schema,
+        )
+        op.diff = create.to_diff_tuple()
+        return op
 
     def to_diff_tuple(self) -> Any:
         """Alembic's diff (``add_constraint``), kept from autogenerate's op when there is one."""
@@ -100,4 +116,4 @@ class AddPrimaryKeyOp(AddUniqueConstraintOp):
         NULL the online way (``op.set_not_null``) before the index is built, so the
         final ``ADD CONSTRAINT … PRIMARY KEY USING INDEX`` needs no scan.
         """
-        return operations.invoke(cls(constraint_name, table_name, columns, schema=schema))
+        return invoke(operations, cls(constraint_name, table_name, columns, schema=schema))
