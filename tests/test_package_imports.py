@@ -135,6 +135,21 @@ def test_running_inspect_loads_no_writer(seeded_db: URL) -> None:
     assert writers(loaded) == []
 
 
+def test_running_archive_list_loads_no_writer(seeded_db: URL) -> None:
+    loaded = loaded_after(
+        """
+        import contextlib, io, json
+        from conventions.cli import main
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            assert main(["archive", "list", "--json"]) == 0
+        assert json.loads(out.getvalue()) == [], out.getvalue()
+        """,
+        url=seeded_db,
+    )
+    assert "conventions.history.archives" in loaded
+    assert writers(loaded) == []
+
+
 def test_plan_reading_the_target_loads_no_writer(seeded_db: URL, tmp_path: Path) -> None:
     stats = tmp_path / "stats.json"
     loaded = loaded_after(
