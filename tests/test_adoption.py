@@ -503,8 +503,14 @@ def test_init_records_an_alembic_ini_kept_inside_a_package(foreign: Path) -> Non
 
     lost = _init(foreign, "--yes")
     assert lost.returncode == 2 and "No Alembic project at" in lost.stdout + lost.stderr
+    assert "name an alembic.ini kept elsewhere with --alembic-config PATH" in lost.stderr
     done = _init(foreign, "--yes", "--alembic-config", "shopfront/migrations/alembic.ini")
     assert done.returncode == 0, done.stdout + done.stderr
+    # The lint reads the same alembic.ini, so the baseline covers its revisions.
+    assert "Lint baseline recorded" in done.stderr, done.stderr
+    baseline = json.loads((foreign / ".conventions-lint-baseline.json").read_text())
+    files = {str(entry["path"]) for entry in baseline["findings"]}
+    assert any(name.startswith("shopfront/migrations/") for name in files), baseline
     assert 'alembic_config = "shopfront/migrations/alembic.ini"' in (
         foreign / "pyproject.toml"
     ).read_text(encoding="utf-8")

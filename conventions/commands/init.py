@@ -51,8 +51,9 @@ def run(args: argparse.Namespace) -> int:
     if not has_alembic_config(root):
         logs.error(
             f"No Alembic project at {root}: neither alembic.ini nor [tool.alembic] in "
-            "pyproject.toml.\n  → Run it from the project root, or start one: "
-            "alembic init migrations"
+            "pyproject.toml.\n  → Run it from the project root; name an alembic.ini kept "
+            "elsewhere with --alembic-config PATH (e.g. myapp/migration/alembic.ini); or start "
+            "one: alembic init migrations"
         )
         return 2
     found = layout(root)
@@ -111,15 +112,25 @@ def _env_py(path: Path, *, assume_yes: bool) -> bool:
     return True
 
 
+_SKIP_DIRS = {".venv", "venv", "node_modules", ".git", "site-packages", ".tox", "build", "dist"}
+
+
 def _model_paths(root: Path) -> list[str]:
-    skip = {".venv", "venv", "node_modules", ".git", "site-packages", ".tox", "build", "dist"}
+    """Return up to five ``models`` packages or ``models.py`` files under ``root``.
+
+    The walk never enters a virtualenv, ``.git`` or ``node_modules``: in a real
+    repository those hold most of the files, and git's background gc removes
+    directories under ``.git`` while it runs.
+    """
+    import os
+
     found = []
-    for candidate in sorted([*root.rglob("models"), *root.rglob("models.py")]):
-        parts = set(candidate.relative_to(root).parts)
-        if parts & skip or not (candidate.is_dir() or candidate.suffix == ".py"):
-            continue
-        found.append(candidate.relative_to(root).as_posix())
-    return found[:5]
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
+        here = Path(directory)
+        found += [here / d for d in dirs if d == "models"]
+        found += [here / f for f in files if f == "models.py"]
+    return sorted(path.relative_to(root).as_posix() for path in found)[:5]
 
 
 def _tool_table(root: Path, alembic_config: str | None) -> None:
@@ -260,9 +271,10 @@ def _baseline(root: Path) -> None:
     if done.returncode == 0:
         logs.done("Lint baseline recorded (python -m conventions lint --baseline).")
         return
-    detail = (done.stderr or done.stdout).strip().splitlines()
+    # The lint's own first line says what went wrong; its last is often a hint's tail.
+    detail = [line for line in (done.stderr or done.stdout).splitlines() if line.strip()]
     logs.warn(
-        "Lint baseline not recorded: `python -m conventions lint --baseline` failed"
-        + (f" ({detail[-1]})" if detail else "")
-        + ". Run it once this version of house-migrations has it."
+        f"Lint baseline not recorded: `python -m conventions lint --baseline` exited "
+        f"{done.returncode}" + (f": {detail[0].strip()}" if detail else "") + "\n  → Fix "
+        "that, then run `python -m conventions lint --baseline` and commit its file."
     )

@@ -7,7 +7,8 @@ list several ``version_locations``. Alembic already knows how to read those keys
 ``ScriptDirectory`` rather than parsing the file a second way. It is the lint's
 one resolver until the project-wide one (issue 16, part A) replaces it.
 
-Order: ``alembic.ini`` at the project root (with ``[tool.alembic]`` of
+Order: the ``alembic.ini`` named by ``[tool.conventions] alembic_config`` (or
+``CONVENTIONS_ALEMBIC_CONFIG``); ``alembic.ini`` at the project root (with ``[tool.alembic]`` of
 ``pyproject.toml``, which Alembic 1.16+ reads beside it); ``migrations/alembic.ini``
 or a ``migrations/env.py`` (Flask-Migrate's layout, ``script_location =
 migrations``); ``[tool.alembic]`` alone.
@@ -39,8 +40,17 @@ def migration_locations(root: Path) -> MigrationLocations:
     from alembic.script import ScriptDirectory
     from alembic.util import CommandError
 
+    from conventions.project.layout import ini_file
+
     toml = root / "pyproject.toml" if _has_tool_alembic(root / "pyproject.toml") else None
-    for ini in (root / "alembic.ini", root / FLASK_MIGRATE_DIR / "alembic.ini", None):
+    # The alembic.ini the project configured (alembic_config), else the usual places.
+    named = ini_file(root)
+    candidates = (root / "alembic.ini", root / FLASK_MIGRATE_DIR / "alembic.ini")
+    for ini in (
+        *((named,) if named is not None and named not in candidates else ()),
+        *candidates,
+        None,
+    ):
         if ini is not None and not ini.is_file():
             continue
         if ini is None and toml is None:
@@ -49,7 +59,7 @@ def migration_locations(root: Path) -> MigrationLocations:
         location = config.get_alembic_option("script_location") if toml else None
         location = location or config.get_main_option("script_location")
         if not location:
-            if ini is None or ini.parent.name != FLASK_MIGRATE_DIR:
+            if ini is None or not (ini.parent / "env.py").is_file():
                 continue
             location = str(ini.parent)  # Flask-Migrate passes it programmatically
         elif not Path(location).is_absolute():
