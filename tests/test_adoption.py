@@ -250,6 +250,29 @@ def test_config_shows_each_setting_and_its_source(foreign: Path) -> None:
     )
 
 
+def test_config_knows_the_harness_and_lint_keys_and_flags_a_misspelt_one(foreign: Path) -> None:
+    """What init writes ([tool.conventions.harness] legacy_until) is never "not read"."""
+    with (foreign / "pyproject.toml").open("a", encoding="utf-8") as f:
+        f.write('\n[tool.conventions.lint]\nignore = ["HSE013"]\nbaseline = "lint.json"\n')
+        f.write('[tool.conventions.harness]\nlegacy_until = "0002"\nlegacy_untill = "0003"\n')
+        f.write("[tool.conventions.harness.tables.services]\ngenerate = false\n")
+        f.write('[tool.conventions.harness.one_way]\n"0003" = "drops CONCURRENTLY"\n')
+    result = run_cli(["-m", "conventions", "config", "--json"], url=None, cwd=foreign)
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["harness.legacy_until"] == {
+        "value": "0002",
+        "source": "pyproject.toml [tool.conventions] harness.legacy_until",
+    }
+    assert shown["harness.tables"]["value"] == {"services": {"generate": False}}
+    assert shown["harness.one_way"]["value"] == {"0003": "drops CONCURRENTLY"}
+    assert shown["lint.ignore"]["value"] == ["HSE013"]
+    assert shown["lint.baseline"]["value"] == "lint.json"
+    assert shown["harness.generated_rows"] == {"value": True, "source": "default"}
+    not_read = sorted(k for k, v in shown.items() if "unknown key: not read" in v["source"])
+    assert not_read == ["harness.legacy_untill"]
+
+
 def test_a_bad_lock_setting_in_pyproject_is_named_and_nothing_runs(
     foreign: Path, fresh_db: URL
 ) -> None:
