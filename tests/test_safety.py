@@ -188,6 +188,7 @@ def test_safety_allows_bounded_dml_and_binary_compatible_types(busy: Engine) -> 
         op.execute("UPDATE orders SET note = 'z' WHERE id BETWEEN 1 AND 100")
         op.alter_column("orders", "code", type_=sa.String(40))
         op.alter_column("orders", "code", type_=sa.Text())
+        op.alter_column("orders", "note", type_=sa.UnicodeText)  # a class, as Alembic allows
         with op.get_context().autocommit_block():
             op.create_index("ix_orders_amount", "orders", ["amount"], postgresql_concurrently=True)
     assert sql(busy, "SELECT count(*) FROM orders WHERE note = 'z'") == [(100,)]
@@ -282,6 +283,7 @@ def test_format_type_matches_postgres_spelling() -> None:
     assert format_type(sa.String(20)) == "character varying(20)"
     assert format_type(sa.Numeric(10, 2)) == "numeric(10,2)"
     assert format_type(sa.DateTime()) == "timestamp without time zone"
+    assert format_type(sa.UnicodeText) == "text"  # a type class, as old revisions pass it
 
 
 def test_safety_refusal_through_the_cli_and_assured_in_history(
