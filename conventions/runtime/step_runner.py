@@ -50,7 +50,7 @@ from conventions.errors import (
 from conventions.history import records as history
 from conventions.history.checksums import file_checksum
 from conventions.reports.status import untracked_tables
-from conventions.runtime import archive, commits, recorder
+from conventions.runtime import archive, commits, recorder, safety
 from conventions.runtime import explain as failures
 from conventions.runtime.blockers import BlockerWatch
 from conventions.runtime.limits import Limits, pg_duration
@@ -101,6 +101,7 @@ class StepRunner:
         self.entry: recorder.Entry | None = None
         self.applied: list[str] = []  # steps of this run that committed, for an interrupt
         self.lock: MigratorLock | None = None
+        self._legacy: frozenset[str] | None = None  # revisions up to legacy_until
         context.configure(
             connection=connection, fn=self.feeder, on_version_apply=self._applied, **options
         )
@@ -149,6 +150,20 @@ class StepRunner:
         if len(targets) == 1:
             return targets[0], self.context.script.get_revision(targets[0]).path
         return (",".join(targets) or "base"), None
+
+    def _is_legacy(self, revision: str) -> bool:
+        """Whether ``revision`` predates the conventions (at or below ``legacy_until``)."""
+        if self._legacy is None:
+            from conventions.db.settings import project_root
+            from conventions.runtime.safety_config import legacy_revisions
+
+            until, self._legacy = legacy_revisions(self.context.script, project_root())
+            if self._legacy:
+                logs.info(
+                    f"notice: the safety check skips the {len(self._legacy)} revision(s) up to "
+                    f"legacy_until = {until} ([tool.conventions.harness]): they predate it."
+                )
+        return revision in self._legacy
 
     def run(self) -> None:
         try:
@@ -246,10 +261,11 @@ class StepRunner:
                 else contextlib.nullcontext()
             )
             notes = assured.collecting()  # safety_assured reasons, for this step's row
+            unchecked = safety.legacy() if self._is_legacy(revision) else contextlib.nullcontext()
             # On a shared connection (behind a pooler) there is no second session to watch
             # from: blockers go unnamed rather than cost another server connection.
             watcher = None if lock.shared is not None else lock.connection
-            with BlockerWatch(watcher, pid, interval) as watch, marker, notes:
+            with BlockerWatch(watcher, pid, interval) as watch, marker, notes, unchecked:
                 try:
                     with self.context.begin_transaction():
                         lock.verify()  # first statement of the step's transaction
