@@ -63,7 +63,9 @@ def test_init_wires_env_py_and_writes_the_rest_once(foreign: Path) -> None:
     )
     hooks = (foreign / ".pre-commit-config.yaml").read_text(encoding="utf-8")
     assert "entry: python -m conventions lint" in hooks and "language: system" in hooks
-    assert "files: ^(migrations/legacy|migrations/versions|shopfront/models.py)" in hooks
+    # No files: pattern to go stale: the lint keeps staged files under its configured paths.
+    assert "entry: python -m conventions lint --configured-only" in hooks and "files:" not in hooks
+    assert "entry: python -m conventions lint --manifest" in hooks and "always_run: true" in hooks
     harness = foreign / "tests" / "test_migrations_conventions.py"
     assert 'pytest_plugins = ["conventions.harness.plugin"]' in harness.read_text(encoding="utf-8")
     assert (foreign / ".squawk.toml").is_file()
@@ -74,6 +76,19 @@ def test_init_wires_env_py_and_writes_the_rest_once(foreign: Path) -> None:
     assert "+++ b/migrations/env.py" not in again.stdout  # no diff: nothing to change
     assert "already calls the house runtime (unchanged)" in again.stderr + again.stdout
     assert _snapshot(foreign) == before
+
+    # A finding made after adoption: init run again must not accept it into the baseline.
+    baseline = foreign / ".conventions-lint-baseline.json"
+    recorded = baseline.read_bytes()
+    models = foreign / "shopfront" / "models.py"
+    models.write_text(
+        models.read_text(encoding="utf-8") + "\nNEW_KIND = sa.Enum('a', 'b', name='new_kind')\n",
+        encoding="utf-8",
+    )
+    third = _init(foreign, "--yes")
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert ".conventions-lint-baseline.json: exists (unchanged" in third.stderr
+    assert baseline.read_bytes() == recorded
 
 
 def test_init_refuses_an_env_py_it_cannot_edit_and_prints_the_lines(foreign: Path) -> None:
