@@ -76,7 +76,9 @@ def test_init_wires_env_py_and_writes_the_rest_once(foreign: Path) -> None:
     )
     hooks = (foreign / ".pre-commit-config.yaml").read_text(encoding="utf-8")
     assert "entry: python -m conventions lint" in hooks and "language: system" in hooks
-    assert "files: ^(migrations/legacy|migrations/versions|shopfront/models.py)" in hooks
+    # No files: pattern to go stale: the lint keeps staged files under its configured paths.
+    assert "entry: python -m conventions lint --configured-only" in hooks and "files:" not in hooks
+    assert "entry: python -m conventions lint --manifest" in hooks and "always_run: true" in hooks
     harness = foreign / "tests" / "test_migrations_conventions.py"
     assert 'pytest_plugins = ["conventions.harness.plugin"]' in harness.read_text(encoding="utf-8")
     assert (foreign / ".squawk.toml").is_file()
@@ -87,6 +89,19 @@ def test_init_wires_env_py_and_writes_the_rest_once(foreign: Path) -> None:
     assert "+++ b/migrations/env.py" not in again.stdout  # no diff: nothing to change
     assert "already calls the house runtime (unchanged)" in again.stderr + again.stdout
     assert _snapshot(foreign) == before
+
+    # A finding made after adoption: init run again must not accept it into the baseline.
+    baseline = foreign / ".conventions-lint-baseline.json"
+    recorded = baseline.read_bytes()
+    models = foreign / "shopfront" / "models.py"
+    models.write_text(
+        models.read_text(encoding="utf-8") + "\nNEW_KIND = sa.Enum('a', 'b', name='new_kind')\n",
+        encoding="utf-8",
+    )
+    third = _init(foreign, "--yes")
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert ".conventions-lint-baseline.json: exists (unchanged" in third.stderr
+    assert baseline.read_bytes() == recorded
 
 
 def test_init_refuses_an_env_py_it_cannot_edit_and_prints_the_lines(foreign: Path) -> None:
@@ -254,6 +269,29 @@ def test_config_shows_each_setting_and_its_source(foreign: Path) -> None:
     assert (
         "lock.lock_timeout" in text.stdout and "# pyproject.toml [tool.conventions]" in text.stdout
     )
+
+
+def test_config_knows_the_harness_and_lint_keys_and_flags_a_misspelt_one(foreign: Path) -> None:
+    """What init writes ([tool.conventions.harness] legacy_until) is never "not read"."""
+    with (foreign / "pyproject.toml").open("a", encoding="utf-8") as f:
+        f.write('\n[tool.conventions.lint]\nignore = ["HSE013"]\nbaseline = "lint.json"\n')
+        f.write('[tool.conventions.harness]\nlegacy_until = "0002"\nlegacy_untill = "0003"\n')
+        f.write("[tool.conventions.harness.tables.services]\ngenerate = false\n")
+        f.write('[tool.conventions.harness.one_way]\n"0003" = "drops CONCURRENTLY"\n')
+    result = run_cli(["-m", "conventions", "config", "--json"], url=None, cwd=foreign)
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["harness.legacy_until"] == {
+        "value": "0002",
+        "source": "pyproject.toml [tool.conventions] harness.legacy_until",
+    }
+    assert shown["harness.tables"]["value"] == {"services": {"generate": False}}
+    assert shown["harness.one_way"]["value"] == {"0003": "drops CONCURRENTLY"}
+    assert shown["lint.ignore"]["value"] == ["HSE013"]
+    assert shown["lint.baseline"]["value"] == "lint.json"
+    assert shown["harness.generated_rows"] == {"value": True, "source": "default"}
+    not_read = sorted(k for k, v in shown.items() if "unknown key: not read" in v["source"])
+    assert not_read == ["harness.legacy_untill"]
 
 
 def test_a_bad_lock_setting_in_pyproject_is_named_and_nothing_runs(
@@ -505,8 +543,14 @@ def test_init_records_an_alembic_ini_kept_inside_a_package(foreign: Path) -> Non
 
     lost = _init(foreign, "--yes")
     assert lost.returncode == 2 and "No Alembic project at" in lost.stdout + lost.stderr
+    assert "name an alembic.ini kept elsewhere with --alembic-config PATH" in lost.stderr
     done = _init(foreign, "--yes", "--alembic-config", "shopfront/migrations/alembic.ini")
     assert done.returncode == 0, done.stdout + done.stderr
+    # The lint reads the same alembic.ini, so the baseline covers its revisions.
+    assert "Lint baseline recorded" in done.stderr, done.stderr
+    baseline = json.loads((foreign / ".conventions-lint-baseline.json").read_text())
+    files = {str(entry["path"]) for entry in baseline["findings"]}
+    assert any(name.startswith("shopfront/migrations/") for name in files), baseline
     assert 'alembic_config = "shopfront/migrations/alembic.ini"' in (
         foreign / "pyproject.toml"
     ).read_text(encoding="utf-8")

@@ -247,7 +247,7 @@ def test_pre_commit_passes_a_readme_only_commit_and_fails_an_enum_commit(
     blocked = adopter.run("git", "commit", "-am", "add an Enum column")
     output = blocked.stdout + blocked.stderr
     assert blocked.returncode != 0, output
-    assert "no Enum types; applied migrations unchanged" in output and "Failed" in output
+    assert "no Enum types in models and migrations" in output and "Failed" in output
     assert "shopfront/models.py:" in output
     _ok(adopter.run("git", "checkout", "--", "shopfront/models.py"))
 

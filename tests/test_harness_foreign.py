@@ -378,3 +378,28 @@ def test_declared_data_change_merges_the_file_and_the_configuration(tmp_path: Pa
     assert data_change(settings, project, rev_id(5)) == {"public.services": ("name",)}
     assert data_change(settings, project, rev_id(6)) == {"public.tags": "rows"}
     assert data_change(settings, project, rev_id(1)) == {}
+
+
+def test_the_module_init_writes_collects_under_strict_markers(tmp_path: Path) -> None:
+    """init's module loads the plugin itself; the suite's markers must not need it first."""
+    from importlib import resources
+
+    root = write_project(tmp_path / "strict")
+    (root / "tests" / "conftest.py").unlink()
+    template = resources.files("conventions").joinpath("templates", "test_migrations.py")
+    (root / "tests" / "test_migrations.py").write_text(template.read_text("utf-8"))
+    (root / "pyproject.toml").write_text(
+        CONFIG + '\n[tool.pytest.ini_options]\naddopts = "--strict-markers"\n'
+    )
+    outcomes, out = run_harness(root, "-k", "keeps_data and 20240101")
+    assert "not found in `markers` configuration option" not in out
+    assert list(outcomes.values()) == ["PASSED"], out
+    MARK = "harness_climbs_all"  # the tags are markers still: -m selects by them
+    marked = run_cli(
+        ["-m", "pytest", "-q", "-p", "no:cacheprovider", "--collect-only", "tests", "-m", MARK],
+        url=url_text(database_url()),
+        cwd=root,
+        env={"CONVENTIONS_ROOT": str(root)},
+    )
+    assert "test_upgrade_one_revision_at_a_time_with_data" in marked.stdout, marked.stdout
+    assert "1/" in marked.stdout and "tests collected" in marked.stdout, marked.stdout

@@ -469,3 +469,25 @@ def test_script_location_from_tool_alembic_in_pyproject(shop: Path) -> None:
     assert done.stdout.startswith("db_migrations/versions/2b3c4d5e6f7a_add_kind.py:13:1: HSE012")
     manifest = lint(shop, "--manifest")
     assert "not yet in db_migrations/versions/SHA256SUMS" in manifest.stderr
+
+
+def test_the_alembic_ini_named_by_alembic_config_gives_the_migration_directories(
+    shop: Path,
+) -> None:
+    # A package keeping its migrations inside it, alembic.ini beside env.py with
+    # script_location = %(here)s: only [tool.conventions] alembic_config finds it.
+    (shop / "shop" / "migration").mkdir()
+    (shop / "migrations").rename(shop / "shop" / "migration" / "alembic")
+    inner = shop / "shop" / "migration" / "alembic"
+    (inner / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s\n")
+    (shop / "pyproject.toml").write_text(
+        '[tool.conventions]\nalembic_config = "shop/migration/alembic/alembic.ini"\n'
+    )
+    done = lint(shop)
+    assert done.returncode == 1, done.stderr
+    assert [line.split(":")[0] for line in done.stdout.splitlines()] == [
+        "shop/migration/alembic/versions/1a2b3c4d5e6f_initial.py",
+        "shop/migration/alembic/versions/2b3c4d5e6f7a_add_kind.py",
+    ]
+    manifest = lint(shop, "--manifest")
+    assert "not yet in shop/migration/alembic/versions/SHA256SUMS" in manifest.stderr

@@ -188,6 +188,7 @@ def test_safety_allows_bounded_dml_and_binary_compatible_types(busy: Engine) -> 
         op.execute("UPDATE orders SET note = 'z' WHERE id BETWEEN 1 AND 100")
         op.alter_column("orders", "code", type_=sa.String(40))
         op.alter_column("orders", "code", type_=sa.Text())
+        op.alter_column("orders", "note", type_=sa.UnicodeText)  # a class, as Alembic allows
         with op.get_context().autocommit_block():
             op.create_index("ix_orders_amount", "orders", ["amount"], postgresql_concurrently=True)
     assert sql(busy, "SELECT count(*) FROM orders WHERE note = 'z'") == [(100,)]
@@ -282,6 +283,7 @@ def test_format_type_matches_postgres_spelling() -> None:
     assert format_type(sa.String(20)) == "character varying(20)"
     assert format_type(sa.Numeric(10, 2)) == "numeric(10,2)"
     assert format_type(sa.DateTime()) == "timestamp without time zone"
+    assert format_type(sa.UnicodeText) == "text"  # a type class, as old revisions pass it
 
 
 def test_safety_refusal_through_the_cli_and_assured_in_history(
@@ -372,3 +374,34 @@ def test_safety_wraps_the_implementation_in_force_once() -> None:
     for op_cls in (ops.AddColumnOp, ops.AlterColumnOp, ops.CreateIndexOp, ops.ExecuteSQLOp):
         inner = safety.current_implementation(op_cls)._conventions_safety
         assert getattr(inner, "_conventions_safety", None) is None  # never wrapped twice
+
+
+def test_safety_skips_legacy_revisions_up_to_legacy_until(
+    seeded_db: URL, project_copy: Path
+) -> None:
+    """A history adopted late: its applied revisions must still build a fresh database."""
+    add_revision(
+        project_copy,
+        "a1000000000c",
+        upgrade="op.execute('CREATE TABLE old_name (id bigint PRIMARY KEY)')",
+    )
+    add_revision(
+        project_copy,
+        "a1000000000d",
+        down="a1000000000c",
+        upgrade="op.rename_table('old_name', 'new_name')",
+    )
+    refused = run_cli(MIGRATE, url=seeded_db, cwd=project_copy)
+    assert refused.returncode == 1
+    assert "Refused op.rename_table" in refused.stdout + refused.stderr
+    with (project_copy / "pyproject.toml").open("a", encoding="utf-8") as f:
+        f.write('\n[tool.conventions.harness]\nlegacy_until = "a1000000000d"\n')
+    result = run_cli(MIGRATE, url=seeded_db, cwd=project_copy)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "the safety check skips the" in result.stderr
+    assert "up to legacy_until = a1000000000d ([tool.conventions.harness])" in result.stderr
+    eng = sa.create_engine(seeded_db, poolclass=sa.pool.NullPool)
+    try:
+        assert sql(eng, "SELECT to_regclass('new_name') IS NOT NULL") == [(True,)]
+    finally:
+        eng.dispose()

@@ -15,7 +15,7 @@ from typing import Any
 
 from conventions.db.settings import configured_url, mask, project_root
 from conventions.project.config import TABLE, Setting, lookup, project_table
-from conventions.project.config_keys import KEYS
+from conventions.project.config_keys import KEYS, TABLE_KEYS
 from conventions.result_stream import others_to_stderr
 
 
@@ -31,7 +31,7 @@ def settings(root: Path) -> list[Setting]:
     unknown = [
         Setting(key, value, f"pyproject.toml [{TABLE}] {key} (unknown key: not read)")
         for key, value in _flatten(project_table(root))
-        if key not in known
+        if key not in known and not any(key.startswith(f"{t}.") for t in TABLE_KEYS)
     ]
     return resolved + unknown
 

@@ -51,8 +51,9 @@ def run(args: argparse.Namespace) -> int:
     if not has_alembic_config(root):
         logs.error(
             f"No Alembic project at {root}: neither alembic.ini nor [tool.alembic] in "
-            "pyproject.toml.\n  → Run it from the project root, or start one: "
-            "alembic init migrations"
+            "pyproject.toml.\n  → Run it from the project root; name an alembic.ini kept "
+            "elsewhere with --alembic-config PATH (e.g. myapp/migration/alembic.ini); or start "
+            "one: alembic init migrations"
         )
         return 2
     found = layout(root)
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     _tool_table(root, args.alembic_config)
     _pytest_option(root)
     _harness_table(root)
-    _pre_commit(root, found.version_locations)
+    _pre_commit(root)
     _template(root / args.tests_dir / "test_migrations_conventions.py", "test_migrations.py")
     _template(root / ".squawk.toml", "squawk.toml")
     _baseline(root)
@@ -111,15 +112,25 @@ def _env_py(path: Path, *, assume_yes: bool) -> bool:
     return True
 
 
+_SKIP_DIRS = {".venv", "venv", "node_modules", ".git", "site-packages", ".tox", "build", "dist"}
+
+
 def _model_paths(root: Path) -> list[str]:
-    skip = {".venv", "venv", "node_modules", ".git", "site-packages", ".tox", "build", "dist"}
+    """Return up to five ``models`` packages or ``models.py`` files under ``root``.
+
+    The walk never enters a virtualenv, ``.git`` or ``node_modules``: in a real
+    repository those hold most of the files, and git's background gc removes
+    directories under ``.git`` while it runs.
+    """
+    import os
+
     found = []
-    for candidate in sorted([*root.rglob("models"), *root.rglob("models.py")]):
-        parts = set(candidate.relative_to(root).parts)
-        if parts & skip or not (candidate.is_dir() or candidate.suffix == ".py"):
-            continue
-        found.append(candidate.relative_to(root).as_posix())
-    return found[:5]
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
+        here = Path(directory)
+        found += [here / d for d in dirs if d == "models"]
+        found += [here / f for f in files if f == "models.py"]
+    return sorted(path.relative_to(root).as_posix() for path in found)[:5]
 
 
 def _tool_table(root: Path, alembic_config: str | None) -> None:
@@ -131,7 +142,13 @@ def _tool_table(root: Path, alembic_config: str | None) -> None:
         if where and "alembic_config" not in text:
             logs.warn(f"Add to [tool.conventions] in pyproject.toml: {where.strip()}")
         return
-    paths = ", ".join(f'"{p}"' for p in _model_paths(root))
+    found = _model_paths(root)
+    if not found:
+        logs.warn(
+            "No models/ or models.py found: the lint reads only the migrations. Name your "
+            'model files in pyproject.toml: [tool.conventions] lint.paths = ["myapp/model"]'
+        )
+    paths = ", ".join(f'"{p}"' for p in found)
     block = (
         "\n[tool.conventions]\n"
         "# house-migrations settings; `python -m conventions config` shows each value and\n"
@@ -199,26 +216,36 @@ def _pytest_option(root: Path) -> None:
     logs.done("pyproject.toml: wrote [tool.pytest.ini_options] pytest_alembic_tests_path.")
 
 
-def _pre_commit(root: Path, versions: tuple[Path, ...]) -> None:
+def _pre_commit(root: Path) -> None:
+    """Add the local hooks: content checks on staged files, the manifest guard always.
+
+    No ``files:`` pattern: the lint keeps only the staged files under the configured
+    paths and migration directories (``--configured-only``), so a later change to
+    ``[tool.conventions.lint] paths`` needs no edit here.
+    """
     path = root / ".pre-commit-config.yaml"
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
     if "conventions-lint" in text or "python -m conventions lint" in text:
         logs.info(".pre-commit-config.yaml: the conventions hooks are already there (unchanged).")
         return
-    dirs = [_rel(v) for v in versions]
-    pattern = "|".join([*(d.rstrip("/") for d in dirs), *_model_paths(root)])
     hooks = (
         "  - repo: local\n"
         "    hooks:\n"
         "      # house-migrations: run from the project's venv (language: system), where\n"
-        "      # the models import. Content checks see the staged files that match.\n"
+        "      # the models import. The lint keeps the staged files under its configured\n"
+        "      # paths ([tool.conventions.lint] paths and the migration directories).\n"
         "      - id: conventions-lint\n"
-        "        name: no Enum types; applied migrations unchanged\n"
-        "        entry: python -m conventions lint\n"
+        "        name: no Enum types in models and migrations\n"
+        "        entry: python -m conventions lint --configured-only\n"
         "        language: system\n"
         "        types_or: [python, sql]\n"
-        f"        files: ^({pattern})\n"
         "        require_serial: true\n"
+        "      - id: conventions-lint-manifest\n"
+        "        name: applied migrations unchanged\n"
+        "        entry: python -m conventions lint --manifest\n"
+        "        language: system\n"
+        "        pass_filenames: false\n"
+        "        always_run: true\n"
     )
     if not text.strip():
         path.write_text("repos:\n" + hooks, encoding="utf-8")
@@ -230,7 +257,7 @@ def _pre_commit(root: Path, versions: tuple[Path, ...]) -> None:
             "repos:\n" + hooks
         )
         return
-    logs.done(".pre-commit-config.yaml: added the conventions-lint hook.")
+    logs.done(".pre-commit-config.yaml: added the conventions-lint and -manifest hooks.")
 
 
 def _repos_is_last(text: str) -> bool:
@@ -249,7 +276,17 @@ def _template(target: Path, name: str) -> None:
 
 
 def _baseline(root: Path) -> None:
-    """Record today's lint findings, so only new ones fail (``lint --baseline``)."""
+    """Record today's lint findings, so only new ones fail (``lint --baseline``).
+
+    Only once: run again, init would accept into the baseline every finding made since
+    adoption, the very findings the baseline exists to fail.
+    """
+    from conventions.lint.config import load
+
+    existing = load(root).baseline
+    if existing.is_file():
+        logs.info(f"{_rel(existing)}: exists (unchanged; new findings fail against it).")
+        return
     done = subprocess.run(
         [sys.executable, "-m", "conventions", "lint", "--baseline"],
         cwd=root,
@@ -260,9 +297,10 @@ def _baseline(root: Path) -> None:
     if done.returncode == 0:
         logs.done("Lint baseline recorded (python -m conventions lint --baseline).")
         return
-    detail = (done.stderr or done.stdout).strip().splitlines()
+    # The lint's own first line says what went wrong; its last is often a hint's tail.
+    detail = [line for line in (done.stderr or done.stdout).splitlines() if line.strip()]
     logs.warn(
-        "Lint baseline not recorded: `python -m conventions lint --baseline` failed"
-        + (f" ({detail[-1]})" if detail else "")
-        + ". Run it once this version of house-migrations has it."
+        f"Lint baseline not recorded: `python -m conventions lint --baseline` exited "
+        f"{done.returncode}" + (f": {detail[0].strip()}" if detail else "") + "\n  → Fix "
+        "that, then run `python -m conventions lint --baseline` and commit its file."
     )

@@ -38,6 +38,7 @@ from conventions.harness.project import Project
 from conventions.harness.scratch import ScratchServer
 from conventions.harness.seed_data import Seeder, SeedRows
 from conventions.harness.settings import HarnessSettings
+from conventions.harness.suite import NEEDS
 
 _LADDER = pytest.StashKey[Ladder]()
 _RUN = pytest.StashKey[str]()
@@ -123,7 +124,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     project = Project()
     settings = _settings_for(metafunc.config, project)
-    downgrades = metafunc.definition.get_closest_marker("harness_downgrades") is not None
+    downgrades = "harness_downgrades" in getattr(metafunc.function, NEEDS, ())
     params = []
     for script in project.revisions():
         marks = []
@@ -149,6 +150,9 @@ def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.It
     can be dropped as soon as they are done: the disk holds a couple of templates,
     not one per revision.
     """
+    for item in items:  # the suite's needs() tags become markers (see suite.py)
+        for marker in sorted(getattr(getattr(item, "function", None), NEEDS, ())):
+            item.add_marker(marker)
     # The whole climb goes last: by then the per-revision tests have climbed as they
     # went, dropping rungs behind them; first, it would keep every rung until they ran.
     climbs = [item for item in items if item.get_closest_marker("harness_climbs_all")]

@@ -15,6 +15,10 @@ Markers say what each test needs from the ladder: ``harness_clones_before`` (a
 database with rows just before the revision), ``harness_downgrades`` (the
 revision's downgrade: a one-way revision is expected to fail it),
 ``harness_climbs_all`` (the whole climb; it runs after the per-revision tests).
+They are written here as :func:`needs` tags and made markers by the plugin: this
+module is imported before the plugin that registers those markers when the importing
+module loads it (``pytest_plugins`` is read after the import), and under
+``--strict-markers`` an unregistered marker fails collection.
 What only the conventions ask (idempotent upgrades, no native ENUM) is reported as
 an expected failure, with what broke, for revisions up to ``legacy_until``: their
 files were applied before the project adopted the conventions and cannot change any
@@ -23,7 +27,7 @@ more.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -35,6 +39,19 @@ from conventions.harness.failures import NativeEnumFound, UpgradeNotIdempotent
 from conventions.harness.ladder import Ladder
 from conventions.harness.project import Project
 from conventions.harness.settings import HarnessSettings
+
+NEEDS = "harness_needs"  # the attribute a test's ladder needs are kept in
+
+
+def needs(*markers: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Tag a test with the ladder markers it needs (the plugin adds them as markers)."""
+
+    def tag(test: Callable[..., None]) -> Callable[..., None]:
+        setattr(test, NEEDS, frozenset(markers))
+        return test
+
+    return tag
+
 
 __all__ = [
     "test_models_match_database_at_head",
@@ -57,7 +74,7 @@ def test_upgrade_from_empty_to_head(alembic_runner) -> None:
     builtin.test_upgrade(alembic_runner)
 
 
-@pytest.mark.harness_climbs_all
+@needs("harness_climbs_all")
 def test_upgrade_one_revision_at_a_time_with_data(migration_ladder: Ladder) -> None:
     migration_ladder.build()
     if migration_ladder.broken is not None:
@@ -81,15 +98,13 @@ def test_models_match_database_at_head(alembic_runner, migration_project: Projec
     checks.check_models_match(alembic_runner, migration_project)
 
 
-@pytest.mark.harness_clones_before
-@pytest.mark.harness_downgrades
+@needs("harness_clones_before", "harness_downgrades")
 def test_round_trip_restores_schema(migration_ladder: Ladder, migration_revision: str) -> None:
     with migration_ladder.before(migration_revision) as connection:
         checks.check_round_trip(migration_ladder.project, connection, migration_revision)
 
 
-@pytest.mark.harness_clones_before
-@pytest.mark.harness_downgrades
+@needs("harness_clones_before", "harness_downgrades")
 def test_round_trip_keeps_data(
     migration_ladder: Ladder, migration_revision: str, migration_harness_settings: HarnessSettings
 ) -> None:
@@ -100,7 +115,7 @@ def test_round_trip_keeps_data(
         )
 
 
-@pytest.mark.harness_clones_before
+@needs("harness_clones_before")
 def test_upgrade_is_idempotent(
     migration_ladder: Ladder, migration_revision: str, migration_harness_settings: HarnessSettings
 ) -> None:

@@ -56,6 +56,13 @@ def house() -> Iterator[None]:
         _inside_house_op.reset(token)
 
 
+@contextmanager
+def legacy() -> Iterator[None]:
+    """Run a legacy revision (up to ``legacy_until``) without the check: it predates it."""
+    with house():
+        yield
+
+
 def config() -> SafetyConfig:
     from conventions.db.settings import project_root
 

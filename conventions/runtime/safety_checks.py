@@ -18,6 +18,7 @@ from alembic.operations import ops
 from sqlalchemy import Column, Computed, Identity
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.type_api import to_instance
 
 from conventions.db.types import in_place
 
@@ -66,8 +67,12 @@ def sql_of(element: Any) -> str:
 
 
 def format_type(type_: Any) -> str:
-    """A SQLAlchemy type as ``format_type`` would print it (``character varying(50)``)."""
-    text = sql_of(type_).lower().replace(", ", ",")
+    """A SQLAlchemy type as ``format_type`` would print it (``character varying(50)``).
+
+    Alembic takes a type class as well as an instance (``type_=sa.UnicodeText``, common
+    in old histories), so a class is instantiated first, as Alembic does.
+    """
+    text = sql_of(to_instance(type_)).lower().replace(", ", ",")
     text = re.sub(r"^varchar", "character varying", text)
     return {
         "timestamp": "timestamp without time zone",

@@ -9,6 +9,11 @@ enabled = true                  # CONVENTIONS_SAFETY=off turns every check off
 
 Tables whose planner estimate is at most ``threshold_rows`` are exempt from the
 size-based checks: on them the dangerous lock is held for milliseconds.
+
+Revisions up to ``[tool.conventions.harness] legacy_until`` (the head when the project
+adopted the conventions) are not checked either: they were written, reviewed and applied
+in production before the conventions existed, their files cannot be edited any more, and
+refusing them only stops a fresh database (CI, a new developer) from being built.
 """
 
 from __future__ import annotations
@@ -101,3 +106,21 @@ def load(root: Path) -> SafetyConfig:
             lookup("safety.disabled", root=root, env="CONVENTIONS_SAFETY_DISABLED", default=())
         ),
     )
+
+
+def legacy_revisions(script: Any, root: Path) -> tuple[str | None, frozenset[str]]:
+    """Return ``legacy_until`` as configured and every revision at or below it.
+
+    ``script`` is Alembic's ``ScriptDirectory``; the setting names a revision id or a
+    file stem, as the harness reads it. Unset, or naming no revision: nothing is legacy
+    (the harness reports a stale name).
+    """
+    name = lookup("harness.legacy_until", root=root).value
+    if not isinstance(name, str) or not name.strip():
+        return None, frozenset()
+    name = name.strip()
+    for found in script.walk_revisions():
+        if name in (found.revision, Path(found.path).stem):
+            below = script.iterate_revisions(found.revision, "base")
+            return name, frozenset(item.revision for item in below)
+    return name, frozenset()

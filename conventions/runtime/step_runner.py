@@ -32,7 +32,7 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from conventions import assured
+from conventions import assured, logs
 from conventions.db.pooler import pool_mode
 from conventions.db.redact import mask_url as mask
 from conventions.db.server import read_only_reason
@@ -47,7 +47,7 @@ from conventions.errors import (
 )
 from conventions.history import records as history
 from conventions.reports.status import untracked_tables
-from conventions.runtime import archive, commits, recorder
+from conventions.runtime import archive, commits, recorder, safety
 from conventions.runtime import explain as failures
 from conventions.runtime.blockers import BlockerWatch
 from conventions.runtime.limits import Limits, pg_duration
@@ -104,6 +104,7 @@ class StepRunner:
         self.entry: recorder.Entry | None = None
         self.applied: list[str] = []  # steps of this run that committed, for an interrupt
         self.lock: MigratorLock | None = None
+        self._legacy: frozenset[str] | None = None  # revisions up to legacy_until
         context.configure(
             connection=connection, fn=self.feeder, on_version_apply=self._applied, **options
         )
@@ -152,6 +153,20 @@ class StepRunner:
         if len(targets) == 1:
             return targets[0], self.context.script.get_revision(targets[0]).path
         return (",".join(targets) or "base"), None
+
+    def _is_legacy(self, revision: str) -> bool:
+        """Whether ``revision`` predates the conventions (at or below ``legacy_until``)."""
+        if self._legacy is None:
+            from conventions.db.settings import project_root
+            from conventions.runtime.safety_config import legacy_revisions
+
+            until, self._legacy = legacy_revisions(self.context.script, project_root())
+            if self._legacy:
+                logs.info(
+                    f"notice: the safety check skips the {len(self._legacy)} revision(s) up to "
+                    f"legacy_until = {until} ([tool.conventions.harness]): they predate it."
+                )
+        return revision in self._legacy
 
     def run(self) -> None:
         try:
@@ -288,7 +303,9 @@ class StepRunner:
             archive.downgrade_of(plan.revision) if plan.archive_drops else contextlib.nullcontext()
         )
         notes = assured.collecting()  # safety_assured reasons, for this step's row
-        with BlockerWatch(watcher, pid, plan.watch_interval) as watch, marker, notes:
+        # An adopted history's applied revisions (up to legacy_until) are not refused.
+        unchecked = safety.legacy() if self._is_legacy(plan.revision) else contextlib.nullcontext()
+        with BlockerWatch(watcher, pid, plan.watch_interval) as watch, marker, notes, unchecked:
             watches.append(watch)
             try:
                 with self.context.begin_transaction():
