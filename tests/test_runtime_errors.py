@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from conventions.harness.scratch import run_cli
-from conventions.runtime import explain as failures
+from conventions.runtime import explain
 from conventions.runtime.limits import Limits
 from tests.runtime_support import (
     MIGRATE,
@@ -201,7 +201,7 @@ def test_a_house_op_refusing_after_a_commit_speaks_only_for_itself(
 
 def test_giving_up_on_a_lock_after_a_commit_does_not_claim_nothing_was_applied() -> None:
     statement = "ALTER TABLE offers VALIDATE CONSTRAINT ck_offers_channel"
-    busy = failures.table_busy(
+    busy = explain.table_busy(
         "m1",
         attempts=5,
         limits=Limits(),
@@ -212,7 +212,7 @@ def test_giving_up_on_a_lock_after_a_commit_does_not_claim_nothing_was_applied()
     assert f"It was partly applied: work before {statement} was committed" in str(busy)
     assert "nothing was applied" not in str(busy)
     assert "The house ops converge when re-run" in str(busy)
-    clean = failures.table_busy("m1", attempts=5, limits=Limits(), blockers=[], waiting_for="")
+    clean = explain.table_busy("m1", attempts=5, limits=Limits(), blockers=[], waiting_for="")
     assert "Each attempt was rolled back; nothing was applied." in str(clean)
 
 

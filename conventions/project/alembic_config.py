@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic.config import Config
 
 from conventions.db.settings import project_root
-from conventions.project import layout as project_layout
+from conventions.project import layout
 
 
 def alembic_config(root: Path | None = None, *, url: str | None = None) -> Config:
@@ -16,7 +16,7 @@ def alembic_config(root: Path | None = None, *, url: str | None = None) -> Confi
     The project's own ``script_location`` and ``version_locations`` (alembic.ini or
     ``[tool.alembic]``) are kept: see :mod:`conventions.project.layout`.
     """
-    config = project_layout.config(root or project_root())
+    config = layout.config(root or project_root())
     if url is not None:
         config.attributes["url"] = url
     return config

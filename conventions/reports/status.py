@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from conventions.db import catalog
 from conventions.errors import ForeignKeyTargetMissing
-from conventions.history import records as history
+from conventions.history import records
 from conventions.history.records import HistoryRow
 from conventions.history.schema import ARCHIVE_INDEX, BOOKKEEPING_SCHEMAS
 from conventions.reports import drift
@@ -136,11 +136,11 @@ def read_status(
         revisions=[Revision(s.revision, _stem(s.path), s.revision in applied) for s in ordered],
         unknown=unknown,
     )
-    if history.exists(connection):
-        recorded = history.recorded_checksums(connection)
+    if records.exists(connection):
+        recorded = records.recorded_checksums(connection)
         pairs = [(s.revision, s.path) for s in ordered if s.revision in applied]
-        status.edited = history.edited_files(pairs, recorded)
-        status.history = history.recent(connection, history_limit)
+        status.edited = records.edited_files(pairs, recorded)
+        status.history = records.recent(connection, history_limit)
         status.archives = int(
             connection.execute(text(f"SELECT count(*) FROM {ARCHIVE_INDEX}")).scalar() or 0
         )

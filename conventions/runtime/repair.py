@@ -17,7 +17,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
 from conventions.errors import MultipleHeads, SchemaDrift, UnknownTarget
-from conventions.history import records as history
+from conventions.history import records
 from conventions.history.checksums import file_checksum
 from conventions.reports import drift
 from conventions.runtime import recorder
@@ -71,7 +71,7 @@ def repair(
     """Record the current checksum of each edited applied file; return (revision, file)."""
     applied = _check_targets(connection, script, only)
     recorder.ensure_tables(connection)
-    recorded = history.recorded_checksums(connection)
+    recorded = records.recorded_checksums(connection)
     repaired = []
     for rev in applied:
         old, new = recorded.get(rev.revision), file_checksum(rev.path)
@@ -87,7 +87,7 @@ def repair(
 
 def _vouch(connection: Connection, scripts: list[Script], note: str) -> list[tuple[str, str]]:
     recorder.ensure_tables(connection)
-    recorded = history.recorded_checksums(connection)
+    recorded = records.recorded_checksums(connection)
     done = []
     for rev in scripts:
         if rev.revision in recorded:

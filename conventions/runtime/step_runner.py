@@ -45,10 +45,9 @@ from conventions.errors import (
     TransactionPooler,
     UnsupportedCommand,
 )
-from conventions.history import records as history
+from conventions.history import records
 from conventions.reports.status import untracked_tables
-from conventions.runtime import archive, commits, recorder, safety
-from conventions.runtime import explain as failures
+from conventions.runtime import archive, commits, explain, recorder, safety
 from conventions.runtime.blockers import BlockerWatch
 from conventions.runtime.limits import Limits, pg_duration
 from conventions.runtime.migrator_lock import MigratorLock
@@ -124,14 +123,14 @@ class StepRunner:
 
     def _validate(self, heads: tuple[str, ...]) -> None:
         """Refuse to run when an applied file changed since it ran (Flyway's validate)."""
-        if not heads or not history.exists(self.connection):
+        if not heads or not records.exists(self.connection):
             return
-        recorded = history.recorded_checksums(self.connection)
+        recorded = records.recorded_checksums(self.connection)
         if not recorded:
             return
         scripts = self.context.script.iterate_revisions(heads, "base")
         applied = [(script.revision, script.path) for script in reversed(list(scripts))]
-        edited = history.edited_files(applied, recorded)
+        edited = records.edited_files(applied, recorded)
         if edited:
             raise EditedMigration(edited)
 
@@ -172,7 +171,7 @@ class StepRunner:
         try:
             self._run()
         except DBAPIError as err:  # a step's own failure is explained in _run_step
-            raise failures.bookkeeping_error(err, self.connection) from err
+            raise explain.bookkeeping_error(err, self.connection) from err
         except KeyboardInterrupt as interrupt:
             if isinstance(interrupt, MigrationInterrupted):
                 raise
@@ -335,7 +334,7 @@ class StepRunner:
         committed = commits.committed_before(self.migration_context)
         error: Exception
         if retryable(code):
-            error = failures.table_busy(
+            error = explain.table_busy(
                 plan.name,
                 attempts=attempts,
                 limits=self.limits,
@@ -345,7 +344,7 @@ class StepRunner:
                 committed_before=committed,
             )
         else:
-            error = failures.explain(
+            error = explain.explain(
                 failure,
                 plan.name,
                 connection=self.connection,
